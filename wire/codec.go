@@ -1,0 +1,92 @@
+package wire
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+
+	"github.com/fxamacker/cbor/v2"
+)
+
+// ErrMalformed is wrapped by every decoding error.
+var ErrMalformed = errors.New("wire: malformed frame")
+
+var (
+	encMode cbor.EncMode
+	decMode cbor.DecMode
+)
+
+func init() {
+	var err error
+	encMode, err = cbor.EncOptions{
+		Sort:          cbor.SortCoreDeterministic,
+		ShortestFloat: cbor.ShortestFloat16,
+		NaNConvert:    cbor.NaNConvert7e00,
+		InfConvert:    cbor.InfConvertFloat16,
+		IndefLength:   cbor.IndefLengthForbidden,
+		TagsMd:        cbor.TagsForbidden,
+	}.EncMode()
+	if err != nil {
+		panic("wire: cbor encode options: " + err.Error())
+	}
+	decMode, err = cbor.DecOptions{
+		DupMapKey:         cbor.DupMapKeyEnforcedAPF,
+		IndefLength:       cbor.IndefLengthForbidden,
+		TagsMd:            cbor.TagsForbidden,
+		MaxNestedLevels:   MaxNesting,
+		MaxArrayElements:  MaxArrayLen,
+		MaxMapPairs:       MaxMapPairs,
+		ExtraReturnErrors: cbor.ExtraDecErrorUnknownField,
+		UTF8:              cbor.UTF8RejectInvalid,
+	}.DecMode()
+	if err != nil {
+		panic("wire: cbor decode options: " + err.Error())
+	}
+}
+
+// Encode encodes any value in the protocol's deterministic CBOR. Other
+// packages that define CBOR structures (the end-to-end layer) use it so that
+// the whole system has one encoding.
+func Encode(v any) ([]byte, error) { return encMode.Marshal(v) }
+
+// Decode decodes b into v with the strict decode mode and requires that v
+// re-encodes to exactly b (one byte form per value). Callers check
+// semantic limits (field lengths) themselves.
+func Decode(b []byte, v any) error {
+	if len(b) > MaxFrameSize {
+		return fmt.Errorf("%w: %d bytes exceeds %d", ErrMalformed, len(b), MaxFrameSize)
+	}
+	if err := decMode.Unmarshal(b, v); err != nil {
+		return fmt.Errorf("%w: %v", ErrMalformed, err)
+	}
+	again, err := encMode.Marshal(v)
+	if err != nil || !bytes.Equal(again, b) {
+		return fmt.Errorf("%w: not in canonical form", ErrMalformed)
+	}
+	return nil
+}
+
+// Marshal validates f and encodes it. It refuses frames that break a limit.
+func Marshal(f *Frame) ([]byte, error) {
+	if err := f.Validate(); err != nil {
+		return nil, err
+	}
+	b, err := encMode.Marshal(f)
+	if err != nil {
+		return nil, fmt.Errorf("wire: encode frame: %w", err)
+	}
+	if len(b) > MaxFrameSize {
+		return nil, fmt.Errorf("wire: encode frame: %d bytes exceeds %d", len(b), MaxFrameSize)
+	}
+	return b, nil
+}
+
+// Unmarshal decodes one frame with the strict decode mode and validates it.
+// f is reset first.
+func Unmarshal(b []byte, f *Frame) error {
+	*f = Frame{}
+	if err := Decode(b, f); err != nil {
+		return err
+	}
+	return f.Validate()
+}
