@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/fxamacker/cbor/v2"
 )
@@ -12,8 +13,12 @@ import (
 var ErrMalformed = errors.New("wire: malformed frame")
 
 var (
-	encMode cbor.EncMode
+	encMode cbor.UserBufferEncMode
 	decMode cbor.DecMode
+	// checkBufs holds the buffers Decode re-encodes into for its canonical
+	// check, so the check allocates nothing in the steady state. They are
+	// zeroed after each use.
+	checkBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 )
 
 func init() {
@@ -25,7 +30,7 @@ func init() {
 		InfConvert:    cbor.InfConvertFloat16,
 		IndefLength:   cbor.IndefLengthForbidden,
 		TagsMd:        cbor.TagsForbidden,
-	}.EncMode()
+	}.UserBufferEncMode()
 	if err != nil {
 		panic("wire: cbor encode options: " + err.Error())
 	}
@@ -59,11 +64,25 @@ func Decode(b []byte, v any) error {
 	if err := decMode.Unmarshal(b, v); err != nil {
 		return fmt.Errorf("%w: %v", ErrMalformed, err)
 	}
-	again, err := encMode.Marshal(v)
-	if err != nil || !bytes.Equal(again, b) {
+	if !canonical(b, v) {
 		return fmt.Errorf("%w: not in canonical form", ErrMalformed)
 	}
 	return nil
+}
+
+// canonical reports whether v encodes to exactly b. Re-encoding (rather than
+// a syntactic scan) also catches forms that decode to the same value, such
+// as an omitempty field sent with its zero value or a null pointer.
+func canonical(b []byte, v any) bool {
+	buf := checkBufs.Get().(*bytes.Buffer)
+	buf.Reset()
+	err := encMode.MarshalToBuffer(v, buf)
+	ok := err == nil && bytes.Equal(buf.Bytes(), b)
+	clear(buf.Bytes()) // decoded values may be secrets (passwords, stored keys)
+	if buf.Cap() <= MaxFrameSize+1024 {
+		checkBufs.Put(buf)
+	}
+	return ok
 }
 
 // Marshal validates f and encodes it. It refuses frames that break a limit.

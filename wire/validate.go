@@ -261,17 +261,23 @@ func (e *Error) validate() error {
 
 // NormalizeUsername returns the canonical form of a username: an optional
 // leading '@' removed, ASCII lowercased. The result must be 3 to 32 bytes
-// of [a-z0-9_], starting with a letter; otherwise ok is false.
+// of [a-z0-9_], starting with a letter; otherwise ok is false. Non-ASCII
+// input is refused, never folded (strings.ToLower would map the Kelvin sign
+// U+212A to 'k', letting a second spelling reach an account).
 func NormalizeUsername(s string) (name string, ok bool) {
-	s = strings.ToLower(strings.TrimPrefix(s, "@"))
-	if len(s) < MinUsernameLen || len(s) > MaxUsernameLen || s[0] < 'a' || s[0] > 'z' {
+	s = strings.TrimPrefix(s, "@")
+	if len(s) < MinUsernameLen || len(s) > MaxUsernameLen {
 		return "", false
 	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_') {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'A' && c <= 'Z' {
+			c += 'a' - 'A'
+			b[i] = c
+		}
+		if !(c >= 'a' && c <= 'z' || i > 0 && (c >= '0' && c <= '9' || c == '_')) {
 			return "", false
 		}
 	}
-	return s, true
+	return string(b), true
 }

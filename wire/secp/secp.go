@@ -129,7 +129,9 @@ func ParsePrivateKey(b []byte) (*PrivateKey, error) {
 		s.Zero()
 		return nil, ErrPrivateKey
 	}
-	return newPrivateKey(secp256k1.NewPrivateKey(&s)), nil
+	k := newPrivateKey(secp256k1.NewPrivateKey(&s))
+	s.Zero()
+	return k, nil
 }
 
 func newPrivateKey(k *secp256k1.PrivateKey) *PrivateKey {
@@ -148,14 +150,16 @@ func (k *PrivateKey) Bytes() []byte { return k.k.Serialize() }
 // Wipe zeroes the scalar. The key is unusable afterwards.
 func (k *PrivateKey) Wipe() { k.k.Zero() }
 
-// String prints only the public fingerprint.
-func (k *PrivateKey) String() string { return "secp.PrivateKey(" + k.pub.Fingerprint() + ")" }
+// String prints only the public fingerprint. String, GoString and Format
+// have value receivers so that a PrivateKey value (not only a pointer), or a
+// struct holding one in an exported field, cannot print the scalar either.
+func (k PrivateKey) String() string { return "secp.PrivateKey(" + k.pub.Fingerprint() + ")" }
 
 // GoString keeps %#v from printing the scalar.
-func (k *PrivateKey) GoString() string { return k.String() }
+func (k PrivateKey) GoString() string { return k.String() }
 
 // Format keeps every fmt verb from printing the scalar.
-func (k *PrivateKey) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(k.String())) }
+func (k PrivateKey) Format(f fmt.State, _ rune) { _, _ = f.Write([]byte(k.String())) }
 
 // ECDH returns the x-coordinate of k*pub. An all-zero result (impossible for
 // valid inputs, but checked) is refused.
@@ -167,9 +171,16 @@ func (k *PrivateKey) ECDH(pub PublicKey) ([]byte, error) {
 	if k.k.Key.IsZero() {
 		return nil, ErrPrivateKey
 	}
-	s := secp256k1.GenerateSharedSecret(&k.k, pk)
+	return checkShared(secp256k1.GenerateSharedSecret(&k.k, pk))
+}
+
+// checkShared refuses an all-zero shared secret. For a scalar in [1, N-1]
+// and a point parsed by ParsePublicKey the product is never the point at
+// infinity (the group has prime order) and no curve point has x = 0 (7 is
+// not a square mod p), so this is defence in depth; it is tested directly.
+func checkShared(s []byte) ([]byte, error) {
 	var zero [SharedSize]byte
-	if subtle.ConstantTimeCompare(s, zero[:]) == 1 {
+	if len(s) != SharedSize || subtle.ConstantTimeCompare(s, zero[:]) == 1 {
 		return nil, ErrShared
 	}
 	return s, nil
