@@ -1,0 +1,56 @@
+// Package e2e is SecureP2P's end-to-end layer: identity keys, signed and
+// one-time prekeys, X3DH-style session setup and the double ratchet on
+// secp256k1, the padded plaintext format, safety numbers, and a public
+// description of envelopes for `p2pctl inspect`. The byte-level
+// specification, with test vectors produced by this package's tests, is
+// section 3 of wire/PROTOCOL.md.
+//
+// # What it promises
+//
+//   - Confidentiality and integrity against the relay: every message is
+//     AES-256-CTR under a fresh message key, then HMAC-SHA-256 over the
+//     associated data (protocol version, both identity keys, both usernames),
+//     the header and the ciphertext; the MAC is checked in constant time
+//     before anything is decrypted. A re-addressed, relabelled, replayed or
+//     altered envelope fails.
+//   - Forward secrecy and post-compromise recovery from the double ratchet;
+//     no (key, IV) pair is ever used twice (every message key is fresh).
+//   - Bounded work and memory per message: at most [MaxSkip] skipped keys per
+//     chain (a larger jump is rejected before any key is derived) and
+//     [MaxSkippedKeys] per session (the oldest are evicted, and an evicted
+//     message is reported as [ErrDuplicate], never silently dropped).
+//   - A failed [Session.Decrypt] or [Respond] changes no state and consumes
+//     no prekey.
+//   - Every parser (envelope, content, session state, prekey store, identity)
+//     uses the strict wire.Decode and checks every field's length.
+//   - No private, root, chain or message key, and no plaintext, appears in an
+//     error, a String method or a [Description].
+//
+// # Using it (the daemon)
+//
+//	id, _ := e2e.NewIdentity()                 // id.Marshal / e2e.ParseIdentity for storage
+//	pk := e2e.NewPrekeyStore()                 // pk.MarshalBinary / e2e.ParsePrekeyStore
+//	spk, _ := pk.RotateSignedPrekey(id)        // wire.SignedPrekey to upload
+//	otks, _ := pk.GenerateOneTime(100)         // []wire.Prekey to upload
+//
+//	s, _ := e2e.Initiate(id, "alice", bundle)  // verifies the bundle (e2e.VerifyBundle)
+//	env, _ := s.Encrypt(padded)                // padded := e2e.EncodeContent(&e2e.Content{...})
+//
+//	h, _ := e2e.ParseHeader(env)               // h.Prekey, h.Identity, h.BaseKey: route and detect key changes
+//	s, pt, used, err := e2e.Respond(id, "bob", from, env, pk) // first prekey message of a session
+//	pk.Consume(used)                           // after storing s
+//	pt, err = s.Decrypt(env)                   // everything else (ErrOtherSession: call Respond)
+//	c, _ := e2e.DecodeContent(pt)
+//	blob, _ := s.MarshalBinary()               // e2e.UnmarshalSession
+//	e2e.SafetyNumber("alice", s.SelfIdentity(), "bob", s.PeerIdentity())
+//
+// # What it does not do
+//
+// No storage, network or concurrency: [Session] and [PrekeyStore] are plain
+// values the caller serialises after every change and never uses from two
+// goroutines at once. It does not decide whether to trust a changed identity
+// key (the daemon compares [Header].Identity or [Session.PeerIdentity] with
+// the key it knows) or resolve two sessions started at the same time. Elliptic-curve
+// operations are wire/secp's (whose scalar multiplication is not constant
+// time, a documented risk).
+package e2e

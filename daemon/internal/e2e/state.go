@@ -1,0 +1,200 @@
+package e2e
+
+import (
+	"encoding/binary"
+	"fmt"
+
+	"github.com/securep2p/securep2p/wire"
+	"github.com/securep2p/securep2p/wire/secp"
+)
+
+// sessionState is the versioned CBOR form of a Session. It holds the root
+// key, chain keys, our ratchet private key and skipped message-key seeds:
+// store it as a secret.
+type sessionState struct {
+	Version  uint8       `cbor:"1,keyasint"`
+	SelfName string      `cbor:"2,keyasint"`
+	PeerName string      `cbor:"3,keyasint"`
+	SelfKey  []byte      `cbor:"4,keyasint"` // 33
+	PeerKey  []byte      `cbor:"5,keyasint"` // 33
+	Root     []byte      `cbor:"6,keyasint"` // 32
+	SendPriv []byte      `cbor:"7,keyasint"` // 32
+	SendCK   []byte      `cbor:"8,keyasint"` // 32
+	SendN    uint32      `cbor:"9,keyasint"`
+	PN       uint32      `cbor:"10,keyasint"`
+	RecvPub  []byte      `cbor:"11,keyasint,omitempty"` // 33; absent on a fresh responder (never stored)
+	RecvCK   []byte      `cbor:"12,keyasint,omitempty"` // 32 when a receiving chain exists
+	RecvN    uint32      `cbor:"13,keyasint,omitempty"`
+	Prekey   *prekeyPart `cbor:"14,keyasint,omitempty"`
+	BaseKey  []byte      `cbor:"15,keyasint,omitempty"` // 33
+	Retired  []byte      `cbor:"16,keyasint,omitempty"` // n x 33, oldest first
+	Skipped  []byte      `cbor:"17,keyasint,omitempty"` // n x (33 key || be32 n || 32 seed), oldest first
+}
+
+const skippedRow = secp.PublicKeySize + 4 + keySize
+
+// MarshalBinary returns the session's versioned CBOR form.
+func (s *Session) MarshalBinary() ([]byte, error) {
+	st := s.toState()
+	defer st.wipe()
+	return wire.Encode(st)
+}
+
+func (s *Session) toState() *sessionState {
+	st := &sessionState{Version: Version, SelfName: s.selfName, PeerName: s.peerName,
+		SelfKey: s.selfKey.Bytes(), PeerKey: s.peerKey.Bytes(), Root: clone(s.st.root[:]),
+		SendPriv: s.st.sendPriv.Bytes(), SendCK: clone(s.st.sendCK[:]), SendN: s.st.sendN, PN: s.st.pn,
+		RecvN: s.st.recvN, Prekey: s.st.prekey}
+	if !s.st.recvPub.IsZero() {
+		st.RecvPub = s.st.recvPub.Bytes()
+	}
+	if s.st.hasRecv {
+		st.RecvCK = clone(s.st.recvCK[:])
+	}
+	if !s.st.baseKey.IsZero() {
+		st.BaseKey = s.st.baseKey.Bytes()
+	}
+	for _, r := range s.retired {
+		st.Retired = append(st.Retired, r.Bytes()...)
+	}
+	for _, k := range s.skipped.live() {
+		seed := s.skipped.m[k]
+		st.Skipped = append(st.Skipped, k.pub[:]...)
+		st.Skipped = binary.BigEndian.AppendUint32(st.Skipped, k.n)
+		st.Skipped = append(st.Skipped, seed[:]...)
+	}
+	return st
+}
+
+func clone(b []byte) []byte { return append([]byte(nil), b...) }
+
+func (st *sessionState) wipe() {
+	clear(st.Root)
+	clear(st.SendPriv)
+	clear(st.SendCK)
+	clear(st.RecvCK)
+	clear(st.Skipped)
+}
+
+// UnmarshalSession loads what MarshalBinary produced, enforcing every limit;
+// the result behaves exactly as the session that was stored.
+func UnmarshalSession(b []byte) (*Session, error) {
+	st := &sessionState{}
+	if err := wire.Decode(b, st); err != nil {
+		return nil, fmt.Errorf("%w: session", ErrMalformed)
+	}
+	defer st.wipe()
+	s, err := st.session()
+	if err != nil {
+		return nil, fmt.Errorf("%w: session: %s", ErrMalformed, err.Error())
+	}
+	return s, nil
+}
+
+type stateError string
+
+func (e stateError) Error() string { return string(e) }
+
+func (st *sessionState) session() (*Session, error) {
+	if st.Version != Version {
+		return nil, stateError("version")
+	}
+	if checkName(st.SelfName) != nil || checkName(st.PeerName) != nil || st.SelfName == st.PeerName {
+		return nil, stateError("names")
+	}
+	selfKey, err1 := secp.ParsePublicKey(st.SelfKey)
+	peerKey, err2 := secp.ParsePublicKey(st.PeerKey)
+	priv, err3 := secp.ParsePrivateKey(st.SendPriv)
+	if err1 != nil || err2 != nil || err3 != nil {
+		return nil, stateError("keys")
+	}
+	s := newSession(st.SelfName, st.PeerName, selfKey, peerKey)
+	s.st.sendPriv = priv
+	if err := st.fillRatchet(&s.st); err != nil {
+		priv.Wipe()
+		return nil, err
+	}
+	if err := st.fillSkipped(s); err != nil {
+		priv.Wipe()
+		return nil, err
+	}
+	return s, nil
+}
+
+func (st *sessionState) fillRatchet(r *ratchetState) error {
+	if len(st.Root) != keySize || len(st.SendCK) != keySize {
+		return stateError("chain keys")
+	}
+	copy(r.root[:], st.Root)
+	copy(r.sendCK[:], st.SendCK)
+	r.sendN, r.pn, r.recvN = st.SendN, st.PN, st.RecvN
+	var err error
+	if st.RecvPub != nil {
+		if r.recvPub, err = secp.ParsePublicKey(st.RecvPub); err != nil {
+			return stateError("receiving ratchet key")
+		}
+	}
+	switch {
+	case len(st.RecvCK) == keySize && st.RecvPub != nil:
+		r.hasRecv = true
+		copy(r.recvCK[:], st.RecvCK)
+	case st.RecvCK != nil || st.RecvN != 0:
+		return stateError("receiving chain")
+	}
+	if st.BaseKey != nil {
+		if r.baseKey, err = secp.ParsePublicKey(st.BaseKey); err != nil {
+			return stateError("base key")
+		}
+	}
+	return st.fillPrekey(r)
+}
+
+func (st *sessionState) fillPrekey(r *ratchetState) error {
+	pk := st.Prekey
+	if pk == nil {
+		return nil
+	}
+	if r.hasRecv || r.recvPub.IsZero() || !bytesEqual(pk.Identity, st.SelfKey) {
+		return stateError("prekey part")
+	}
+	if _, err := secp.ParsePublicKey(pk.BaseKey); err != nil {
+		return stateError("prekey base key")
+	}
+	r.prekey = pk
+	return nil
+}
+
+func bytesEqual(a, b []byte) bool { return string(a) == string(b) }
+
+func (st *sessionState) fillSkipped(s *Session) error {
+	if len(st.Retired)%secp.PublicKeySize != 0 || len(st.Retired)/secp.PublicKeySize > MaxRetired {
+		return stateError("retired keys")
+	}
+	for r := st.Retired; len(r) > 0; r = r[secp.PublicKeySize:] {
+		k, err := secp.ParsePublicKey(r[:secp.PublicKeySize])
+		if err != nil {
+			return stateError("retired key")
+		}
+		s.retired = append(s.retired, k)
+	}
+	if len(st.Skipped)%skippedRow != 0 || len(st.Skipped)/skippedRow > MaxSkippedKeys {
+		return stateError("skipped keys")
+	}
+	var entries []skipEntry
+	for r := st.Skipped; len(r) > 0; r = r[skippedRow:] {
+		k, err := secp.ParsePublicKey(r[:secp.PublicKeySize])
+		if err != nil {
+			return stateError("skipped key")
+		}
+		e := skipEntry{key: skipKey{pub: k.Array(), n: binary.BigEndian.Uint32(r[secp.PublicKeySize:])}}
+		copy(e.seed[:], r[secp.PublicKeySize+4:skippedRow])
+		if _, dup := s.skipped.m[e.key]; dup {
+			return stateError("duplicate skipped key")
+		}
+		entries = append(entries, e)
+		s.skipped.m[e.key] = e.seed
+	}
+	s.skipped.m = map[skipKey][keySize]byte{}
+	s.skipped.add(entries)
+	return nil
+}
