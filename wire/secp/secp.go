@@ -55,6 +55,15 @@ var (
 // their compressed encodings are equal.
 type PublicKey struct {
 	b [PublicKeySize]byte
+	y [32]byte // affine y, derived from b at parse time (saves a square root per use)
+}
+
+// fromPoint builds a PublicKey from a point known to be valid.
+func fromPoint(k *secp256k1.PublicKey) PublicKey {
+	var p PublicKey
+	copy(p.b[:], k.SerializeCompressed())
+	copy(p.y[:], k.SerializeUncompressed()[33:])
+	return p
 }
 
 // ParsePublicKey accepts only a 33-byte compressed encoding of a point on the
@@ -63,12 +72,11 @@ func ParsePublicKey(b []byte) (PublicKey, error) {
 	if len(b) != PublicKeySize || (b[0] != 0x02 && b[0] != 0x03) {
 		return PublicKey{}, ErrPublicKey
 	}
-	if _, err := secp256k1.ParsePubKey(b); err != nil {
+	k, err := secp256k1.ParsePubKey(b)
+	if err != nil {
 		return PublicKey{}, ErrPublicKey
 	}
-	var p PublicKey
-	copy(p.b[:], b)
-	return p, nil
+	return fromPoint(k), nil
 }
 
 // Bytes returns the 33-byte compressed encoding.
@@ -93,12 +101,16 @@ func (p PublicKey) String() string { return hex.EncodeToString(p.b[:]) }
 // Equal reports whether p and q are the same key.
 func (p PublicKey) Equal(q PublicKey) bool { return p.b == q.b }
 
+// point rebuilds the curve point from the validated encoding without
+// another square root. The zero value is refused.
 func (p PublicKey) point() (*secp256k1.PublicKey, error) {
-	k, err := secp256k1.ParsePubKey(p.b[:])
-	if err != nil {
+	if p.IsZero() {
 		return nil, ErrPublicKey
 	}
-	return k, nil
+	var x, y secp256k1.FieldVal
+	x.SetByteSlice(p.b[1:])
+	y.SetByteSlice(p.y[:])
+	return secp256k1.NewPublicKey(&x, &y), nil
 }
 
 // PrivateKey is a secp256k1 scalar in [1, N-1]. It is not comparable with ==
@@ -136,7 +148,7 @@ func ParsePrivateKey(b []byte) (*PrivateKey, error) {
 
 func newPrivateKey(k *secp256k1.PrivateKey) *PrivateKey {
 	p := &PrivateKey{k: *k}
-	copy(p.pub.b[:], k.PubKey().SerializeCompressed())
+	p.pub = fromPoint(k.PubKey())
 	k.Zero()
 	return p
 }
