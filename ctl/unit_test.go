@@ -1,0 +1,81 @@
+package ctl
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/securep2p/securep2p/daemon/api"
+)
+
+func TestSafeEscapesTerminalControl(t *testing.T) {
+	got := safe("a\x1b[2Jb\x07c\u202eD\r", "  ")
+	if want := `a\u001b[2Jb\u0007c\u202eD\u000d`; got != want {
+		t.Errorf("got %q, want %q", got, want)
+	}
+}
+
+func TestSafeIndentsNewlines(t *testing.T) {
+	if got := safe("one\ntwo", "    "); got != "one\n    two" {
+		t.Errorf("got %q", got)
+	}
+}
+
+func TestSafeInvalidUTF8(t *testing.T) {
+	if got := safe("a\xffb", ""); got != `a\ufffdb` {
+		t.Errorf("got %q", got)
+	}
+}
+
+func TestFlagsAfterPositionals(t *testing.T) {
+	c := &cli{}
+	fs := sendFlags(c)
+	pos, err := c.parseArgs("send", fs, []string{"@bob", "hi", "--wait", "sent", "there", "--json"}, 2, -1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(pos, ",") != "@bob,hi,there" || fs.Lookup("wait").Value.String() != "sent" || !c.json {
+		t.Errorf("pos %v wait %s json %v", pos, fs.Lookup("wait").Value, c.json)
+	}
+}
+
+func TestFlagsDoubleDash(t *testing.T) {
+	c := &cli{}
+	pos, err := c.parseArgs("send", sendFlags(c), []string{"@bob", "--", "--wait", "-x"}, 2, -1)
+	if err != nil || strings.Join(pos, ",") != "@bob,--wait,-x" {
+		t.Errorf("pos %v, %v", pos, err)
+	}
+}
+
+func TestPasswordStdinTooLong(t *testing.T) {
+	_, err := readSecretLine(strings.NewReader(strings.Repeat("p", api.MaxPasswordBytes+10) + "\n"))
+	if exitCode(err) != api.ExitUsage || strings.Contains(err.Error(), "ppp") {
+		t.Errorf("got %v", err)
+	}
+}
+
+func TestPasswordStdinFirstLineOnly(t *testing.T) {
+	pw, err := readSecretLine(strings.NewReader("secret pw\r\nnext\n"))
+	if err != nil || pw != "secret pw" {
+		t.Errorf("got %q, %v", pw, err)
+	}
+}
+
+func TestPasswordNeverPrinted(t *testing.T) {
+	_, sock := newFake(t)
+	for _, args := range [][]string{{"login", "bob", "--password-stdin"}, {"--json", "login", "bob", "--password-stdin"}} {
+		_, out, errs := runCLI(t, sock, "wrong\n", args...)
+		if strings.Contains(out+errs, "wrong\n") || strings.Contains(out+errs, `"wrong"`) {
+			t.Errorf("%v: the password appears in the output: %q %q", args, out, errs)
+		}
+	}
+}
+
+func TestEveryCommandHasHelp(t *testing.T) {
+	for _, cmd := range commands {
+		_, sock := newFake(t)
+		code, out, _ := runCLI(t, sock, "", cmd.name, "--help")
+		if code != 0 || !strings.HasPrefix(out, "usage: p2pctl "+cmd.name) {
+			t.Errorf("%s --help: exit %d, %q", cmd.name, code, out)
+		}
+	}
+}
