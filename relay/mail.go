@@ -1,0 +1,84 @@
+package relay
+
+import (
+	"github.com/securep2p/securep2p/metrics"
+	"github.com/securep2p/securep2p/relay/store"
+	"github.com/securep2p/securep2p/wire"
+	"github.com/securep2p/securep2p/wire/secp"
+)
+
+// send queues the envelope for a group commit; the answer (Accepted or
+// Error{ID}) is queued from the commit callback once it is durable.
+func (ss *session) send(m *wire.Send) {
+	if !ss.sendLim.take(ss.s.now(), ss.s.cfg.SendRate, float64(ss.s.cfg.SendBurst)) {
+		ss.s.m.RateLimited.WithLabelValues(metrics.ScopeSend).Inc()
+		ss.s.m.MessagesRefused.WithLabelValues(metrics.RefusedLimited).Inc()
+		ss.reply(sendError(m.ID, wire.CodeRateLimited))
+		return
+	}
+	to, ok := wire.NormalizeUsername(m.To)
+	if !ok {
+		ss.s.m.MessagesRefused.WithLabelValues(metrics.RefusedUnknownUser).Inc()
+		ss.reply(sendError(m.ID, wire.CodeUnknownUser))
+		return
+	}
+	if _, err := secp.ParsePublicKey(m.IdentityKey); err != nil {
+		ss.s.m.BadInput.WithLabelValues(metrics.BadKey).Inc()
+		ss.reply(sendError(m.ID, wire.CodeBadKey))
+		return
+	}
+	now := ss.s.now()
+	e := store.Envelope{To: to, From: ss.username(), Body: m.Body, SentAt: now, ExpiresAt: now.Add(ss.s.cfg.MailboxTTL)}
+	copy(e.ID[:], m.ID)
+	if !ss.takeSlot() {
+		return
+	}
+	ss.s.store.Append(e, m.IdentityKey, func(res store.AppendResult, err error) { ss.sent(e, res, err) })
+}
+
+// sent runs on the store's commit goroutine: it must not block.
+func (ss *session) sent(e store.Envelope, res store.AppendResult, err error) {
+	m := ss.s.m
+	var code wire.Code
+	switch {
+	case err != nil:
+		ss.s.cfg.Logger.Error("relay: store envelope", "err", err)
+		m.MessagesRefused.WithLabelValues(metrics.RefusedError).Inc()
+		code = wire.CodeInternal
+	case res.Status == store.Stored:
+		m.MessagesAccepted.Inc()
+		m.MessageBytes.WithLabelValues(metrics.DirectionIn).Add(float64(len(e.Body)))
+		ss.s.updateMailboxGauges()
+		ss.s.cfg.Router.Notify(e.To)
+	case res.Status == store.Duplicate:
+		m.MessagesDuplicate.Inc()
+	case res.Status == store.UnknownUser:
+		m.MessagesRefused.WithLabelValues(metrics.RefusedUnknownUser).Inc()
+		code = wire.CodeUnknownUser
+	case res.Status == store.KeyChanged:
+		m.MessagesRefused.WithLabelValues(metrics.RefusedKeyChanged).Inc()
+		code = wire.CodeKeyChanged
+	default:
+		m.MessagesRefused.WithLabelValues(metrics.RefusedFull).Inc()
+		code = wire.CodeMailboxFull
+	}
+	if code != 0 {
+		ss.answerSend(sendError(e.ID[:], code))
+		return
+	}
+	ss.answerSend(&wire.Frame{Accepted: &wire.Accepted{ID: e.ID[:]}})
+}
+
+// ack deletes an envelope the recipient has stored.
+func (ss *session) ack(a *wire.Ack) {
+	var id store.ID
+	copy(id[:], a.ID)
+	ss.s.store.Ack(ss.username(), id, func(res store.AckResult, err error) {
+		if err != nil || !res.Removed {
+			return
+		}
+		ss.s.m.MessagesAcked.Inc()
+		ss.s.m.DeliveryLatency.Observe(ss.s.now().Sub(res.SentAt).Seconds())
+		ss.s.updateMailboxGauges()
+	})
+}

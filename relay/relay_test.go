@@ -1,0 +1,421 @@
+package relay
+
+import (
+	"bytes"
+	"sort"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/securep2p/securep2p/metrics"
+	"github.com/securep2p/securep2p/wire"
+)
+
+func TestRegisterLoginResume(t *testing.T) {
+	r := startRelay(t, Config{})
+	alice := newUser(t, "Alice", 3)
+	c := dial(t, r)
+	w := mustWelcome(t, c.register(alice))
+	if w.Username != "alice" || w.Remaining != 3 || w.KeyChanged {
+		t.Fatalf("register welcome %+v", w)
+	}
+	alice.name = "alice"
+	c2 := dial(t, r)
+	if w := mustWelcome(t, c2.login(alice)); w.KeyChanged || w.Remaining != 3 {
+		t.Fatalf("login welcome %+v", w)
+	}
+	c3 := dial(t, r)
+	if w := mustWelcome(t, c3.resume(alice)); w.Username != "alice" {
+		t.Fatalf("resume welcome %+v", w)
+	}
+}
+
+func TestRegisterTaken(t *testing.T) {
+	r := startRelay(t, Config{})
+	alice := newUser(t, "alice", 0)
+	connectAs(t, r, alice, true)
+	mustCode(t, dial(t, r).register(newUser(t, "ALICE", 0)), wire.CodeUserExists)
+}
+
+func TestRegisterShortPassword(t *testing.T) {
+	r := startRelay(t, Config{})
+	u := newUser(t, "alice", 0)
+	u.password = "1234567"
+	mustCode(t, dial(t, r).register(u), wire.CodeBadPassword)
+}
+
+func TestRegisterBadUsername(t *testing.T) {
+	r := startRelay(t, Config{})
+	mustCode(t, dial(t, r).register(newUser(t, "9lives", 0)), wire.CodeBadUsername)
+}
+
+func TestRegisterInvalidIdentityKey(t *testing.T) {
+	r := startRelay(t, Config{})
+	u := newUser(t, "alice", 0)
+	c := dial(t, r)
+	bad := bytes.Repeat([]byte{0xff}, wire.KeySize)
+	bad[0] = 0x02 // x >= p: not a point
+	f := c.call(&wire.Frame{Register: &wire.Register{Username: u.name, Password: u.password,
+		IdentityKey: bad, SignedPrekey: u.spk}})
+	mustCode(t, f, wire.CodeBadKey)
+	mustWelcome(t, c.register(u)) // the connection still works
+}
+
+func TestResumeWrongKey(t *testing.T) {
+	r := startRelay(t, Config{})
+	alice := newUser(t, "alice", 0)
+	connectAs(t, r, alice, true)
+	mallory := newUser(t, "alice", 0)
+	mustCode(t, dial(t, r).resume(mallory), wire.CodeAuthFailed)
+}
+
+func TestResumeSignatureFromOtherConnection(t *testing.T) {
+	r := startRelay(t, Config{})
+	alice := newUser(t, "alice", 0)
+	first := connectAs(t, r, alice, true)
+	// A signature over the first connection's session id replayed on a second one.
+	sig := alice.identity.Sign("securep2p/v1/resume", append(sessionID(first), alice.name...))
+	c := dial(t, r)
+	mustCode(t, c.call(&wire.Frame{Resume: &wire.Resume{Username: alice.name, Signature: sig}}), wire.CodeAuthFailed)
+}
+
+func sessionID(c *client) []byte { id := c.hc.SessionID(); return id[:] }
+
+func TestLogout(t *testing.T) {
+	r := startRelay(t, Config{})
+	alice, bob := newUser(t, "alice", 0), newUser(t, "bob", 0)
+	connectAs(t, r, bob, true)
+	c := connectAs(t, r, alice, true)
+	if f := c.call(&wire.Frame{Logout: &wire.Logout{}}); f.OK == nil {
+		t.Fatalf("logout: got %v", f.Type())
+	}
+	c.send(newMsgID(), bob, "after logout")
+	mustCode(t, c.next(), wire.CodeNotAuthed)
+	mustWelcome(t, c.resume(alice)) // and can authenticate again
+}
+
+func TestRequestBeforeAuth(t *testing.T) {
+	r := startRelay(t, Config{})
+	c := dial(t, r)
+	mustCode(t, c.call(&wire.Frame{FetchBundle: &wire.FetchBundle{Username: "bob"}}), wire.CodeNotAuthed)
+	if f := c.call(&wire.Frame{Ping: &wire.Ping{N: 7}}); f.Pong == nil || f.Pong.N != 7 {
+		t.Fatalf("ping: %v", f.Type())
+	}
+}
+
+func TestLoginAlreadyAuthed(t *testing.T) {
+	r := startRelay(t, Config{})
+	alice := newUser(t, "alice", 0)
+	c := connectAs(t, r, alice, true)
+	mustCode(t, c.login(alice), wire.CodeAlreadyAuthed)
+}
+
+func median(d []time.Duration) time.Duration {
+	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
+	return d[len(d)/2]
+}
+
+// TestLoginNoEnumeration: an unknown user and a wrong password give the
+// same code and the same frame size; the timing medians are logged.
+func TestLoginNoEnumeration(t *testing.T) {
+	r := startRelay(t, Config{AuthBurstPerAddr: 100, LoginFreeFailures: 100})
+	alice := newUser(t, "alice", 0)
+	connectAs(t, r, alice, true)
+	wrong := *alice
+	wrong.password = "not the password"
+	ghost := newUser(t, "ghost", 0)
+	c := dial(t, r)
+	var tWrong, tGhost []time.Duration
+	var sizes []int
+	for range 5 {
+		for _, u := range []*user{&wrong, ghost} {
+			start := time.Now()
+			f := c.login(u)
+			d := time.Since(start)
+			mustCode(t, f, wire.CodeAuthFailed)
+			b, err := wire.Marshal(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sizes = append(sizes, len(b)-len(encodeReq(f.Req)))
+			if u == ghost {
+				tGhost = append(tGhost, d)
+			} else {
+				tWrong = append(tWrong, d)
+			}
+		}
+	}
+	for _, s := range sizes {
+		if s != sizes[0] {
+			t.Fatalf("error frame sizes differ: %v", sizes)
+		}
+	}
+	t.Logf("median login time: wrong password %v, unknown user %v", median(tWrong), median(tGhost))
+}
+
+// encodeReq is the size the Req field adds (it grows with the counter).
+func encodeReq(req uint64) []byte {
+	b, _ := wire.Encode(struct {
+		R uint64 `cbor:"0,keyasint"`
+	}{req})
+	return b
+}
+
+func TestLoginRateLimitTripPoint(t *testing.T) {
+	r := startRelay(t, Config{LoginFreeFailures: 3, AuthBurstPerAddr: 100})
+	alice := newUser(t, "alice", 0)
+	connectAs(t, r, alice, true)
+	wrong := *alice
+	wrong.password = "wrong password"
+	c := dial(t, r)
+	for i := range 3 {
+		if f := c.login(&wrong); errCode(f) != wire.CodeAuthFailed {
+			t.Fatalf("attempt %d: %v", i+1, errCode(f))
+		}
+	}
+	mustCode(t, c.login(alice), wire.CodeRateLimited) // even the right password waits
+	if got := value(r.m.RateLimited.WithLabelValues(metrics.ScopeAccount)); got != 1 {
+		t.Fatalf("account rate-limit trips = %v", got)
+	}
+}
+
+func TestAuthRateLimitPerAddress(t *testing.T) {
+	r := startRelay(t, Config{AuthBurstPerAddr: 2, AuthRatePerAddr: 0.001})
+	c := dial(t, r)
+	ghost := newUser(t, "ghost", 0)
+	mustCode(t, c.login(ghost), wire.CodeAuthFailed)
+	mustCode(t, c.login(ghost), wire.CodeAuthFailed)
+	mustCode(t, dial(t, r).login(ghost), wire.CodeRateLimited) // a new connection does not reset it
+}
+
+func TestConcurrentFetchDistinctPrekeys(t *testing.T) {
+	r := startRelay(t, Config{})
+	bob := newUser(t, "bob", 20)
+	alice := newUser(t, "alice", 0)
+	connectAs(t, r, bob, true)
+	connectAs(t, r, alice, true)
+	var mu sync.Mutex
+	seen := map[uint32]int{}
+	var wg sync.WaitGroup
+	for range 4 {
+		c := connectAs(t, r, alice, false)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 5 {
+				c.req++
+				c.write(&wire.Frame{Req: c.req, FetchBundle: &wire.FetchBundle{Username: "bob"}})
+			}
+			for range 5 {
+				f := <-c.frames
+				if f == nil || f.Bundle == nil || f.Bundle.OneTime == nil {
+					t.Errorf("fetch: %v", f)
+					return
+				}
+				mu.Lock()
+				seen[f.Bundle.OneTime.ID]++
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	if len(seen) != 20 {
+		t.Fatalf("%d distinct one-time prekeys over 20 fetches: %v", len(seen), seen)
+	}
+}
+
+func TestUploadPrekeys(t *testing.T) {
+	r := startRelay(t, Config{})
+	alice := newUser(t, "alice", 1)
+	c := connectAs(t, r, alice, true)
+	f := c.call(&wire.Frame{UploadPrekeys: &wire.UploadPrekeys{OneTime: []wire.Prekey{{ID: 50, Key: pubKey(t)}, {ID: 51, Key: pubKey(t)}}}})
+	if f.PrekeyCount == nil || f.PrekeyCount.Remaining != 3 {
+		t.Fatalf("got %v %+v", f.Type(), f.PrekeyCount)
+	}
+	spk := alice.spk
+	spk.ID, spk.Key = 2, pubKey(t)
+	c.call(&wire.Frame{UploadPrekeys: &wire.UploadPrekeys{SignedPrekey: &spk}})
+	b := c.call(&wire.Frame{FetchBundle: &wire.FetchBundle{Username: "alice"}})
+	if b.Bundle == nil || b.Bundle.SignedPrekey.ID != 2 {
+		t.Fatalf("signed prekey not replaced: %v", b.Type())
+	}
+}
+
+func TestFetchUnknownUser(t *testing.T) {
+	r := startRelay(t, Config{})
+	c := connectAs(t, r, newUser(t, "alice", 0), true)
+	mustCode(t, c.call(&wire.Frame{FetchBundle: &wire.FetchBundle{Username: "nobody"}}), wire.CodeUnknownUser)
+}
+
+func TestLoginKeyChange(t *testing.T) {
+	r := startRelay(t, Config{})
+	alice := newUser(t, "alice", 5)
+	connectAs(t, r, alice, true)
+	fresh := newUser(t, "alice", 1)
+	fresh.password = alice.password
+	c := dial(t, r)
+	mustCode(t, c.login(fresh), wire.CodeBadKey) // a key change needs a signed prekey
+	f := c.call(&wire.Frame{Login: &wire.Login{Username: "alice", Password: alice.password,
+		IdentityKey: fresh.idKey(), SignedPrekey: &fresh.spk, OneTime: fresh.opks}})
+	if w := mustWelcome(t, f); !w.KeyChanged || w.Remaining != 1 {
+		t.Fatalf("welcome %+v", w)
+	}
+	bob := connectAs(t, r, newUser(t, "bob", 0), true)
+	b := bob.call(&wire.Frame{FetchBundle: &wire.FetchBundle{Username: "alice"}})
+	if !bytes.Equal(b.Bundle.IdentityKey, fresh.idKey()) || b.Bundle.OneTime == nil || !bytes.Equal(b.Bundle.OneTime.Key, fresh.opks[0].Key) {
+		t.Fatal("bundle does not carry the new key and only the new prekeys")
+	}
+	mustCode(t, dial(t, r).resume(alice), wire.CodeAuthFailed) // the old key no longer resumes
+}
+
+func TestSendKeyChanged(t *testing.T) {
+	r := startRelay(t, Config{})
+	bob := newUser(t, "bob", 0)
+	connectAs(t, r, bob, true)
+	c := connectAs(t, r, newUser(t, "alice", 0), true)
+	stale := *bob
+	stale.identity = newUser(t, "x", 0).identity
+	id := newMsgID()
+	c.send(id, &stale, "hi")
+	f := c.next()
+	mustCode(t, f, wire.CodeKeyChanged)
+	if !bytes.Equal(f.Error.ID, id) {
+		t.Fatal("error does not carry the message id")
+	}
+}
+
+func TestSendUnknownUser(t *testing.T) {
+	r := startRelay(t, Config{})
+	c := connectAs(t, r, newUser(t, "alice", 0), true)
+	c.send(newMsgID(), newUser(t, "nobody", 0), "hi")
+	mustCode(t, c.next(), wire.CodeUnknownUser)
+}
+
+func TestOnlineDelivery(t *testing.T) {
+	r := startRelay(t, Config{})
+	bob := newUser(t, "bob", 0)
+	bc := connectAs(t, r, bob, true)
+	ac := connectAs(t, r, newUser(t, "alice", 0), true)
+	id := ac.sendOK(bob, "hello bob")
+	f := bc.next()
+	if f.Deliver == nil || !bytes.Equal(f.Deliver.ID, id) || f.Deliver.From != "alice" || string(f.Deliver.Body) != "hello bob" {
+		t.Fatalf("got %v", f.Type())
+	}
+}
+
+func TestOfflineMailboxAndAck(t *testing.T) {
+	r := startRelay(t, Config{})
+	bob := newUser(t, "bob", 0)
+	connectAs(t, r, bob, true).conn.CloseWithError(0, "")
+	ac := connectAs(t, r, newUser(t, "alice", 0), true)
+	ids := [][]byte{ac.sendOK(bob, "one"), ac.sendOK(bob, "two"), ac.sendOK(bob, "three")}
+	bc := connectAs(t, r, bob, false)
+	for i, want := range ids {
+		f := bc.next()
+		if f.Deliver == nil || !bytes.Equal(f.Deliver.ID, want) {
+			t.Fatalf("delivery %d: %v", i, f.Type())
+		}
+	}
+	bc.write(&wire.Frame{Ack: &wire.Ack{ID: ids[0]}})
+	bc.sync()
+	bc.conn.CloseWithError(0, "")
+	waitFor(t, func() bool { return value(r.m.MessagesAcked) == 1 })
+	again := connectAs(t, r, bob, false)
+	got := again.sync()
+	if len(got) != 2 || !bytes.Equal(got[0].Deliver.ID, ids[1]) || !bytes.Equal(got[1].Deliver.ID, ids[2]) {
+		t.Fatalf("redelivery: %d frames", len(got))
+	}
+}
+
+func waitFor(t testing.TB, cond func() bool) {
+	t.Helper()
+	for range 500 {
+		if cond() {
+			return
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	t.Fatal("condition not reached in 5s")
+}
+
+func TestSendIdempotent(t *testing.T) {
+	r := startRelay(t, Config{})
+	bob := newUser(t, "bob", 0)
+	bc := connectAs(t, r, bob, true)
+	ac := connectAs(t, r, newUser(t, "alice", 0), true)
+	id := newMsgID()
+	for range 2 {
+		ac.send(id, bob, "once")
+		if f := ac.next(); f.Accepted == nil {
+			t.Fatalf("got %v", f.Type())
+		}
+	}
+	got := bc.sync()
+	if len(got) != 1 || got[0].Deliver == nil {
+		t.Fatalf("%d frames delivered, want 1", len(got))
+	}
+	bc.write(&wire.Frame{Ack: &wire.Ack{ID: id}})
+	bc.sync()
+	waitFor(t, func() bool { return value(r.m.MessagesAcked) == 1 })
+	ac.send(id, bob, "once") // re-sent after the ack
+	if f := ac.next(); f.Accepted == nil {
+		t.Fatalf("got %v", f.Type())
+	}
+	if got := bc.sync(); len(got) != 0 {
+		t.Fatalf("delivered twice")
+	}
+}
+
+func TestMessageSurvivesRestart(t *testing.T) {
+	dir := t.TempDir()
+	r := startRelay(t, Config{StateDir: dir})
+	bob := newUser(t, "bob", 0)
+	connectAs(t, r, bob, true).conn.CloseWithError(0, "")
+	id := connectAs(t, r, newUser(t, "alice", 0), true).sendOK(bob, "survive")
+	r.stop()
+	r2 := startRelay(t, Config{StateDir: dir})
+	if r2.srv.PublicKey() != r.srv.PublicKey() {
+		t.Fatal("relay key changed across restart")
+	}
+	f := connectAs(t, r2, bob, false).next()
+	if f.Deliver == nil || !bytes.Equal(f.Deliver.ID, id) {
+		t.Fatalf("got %v", f.Type())
+	}
+}
+
+func TestMailboxTTLExpiry(t *testing.T) {
+	clock := &fakeClock{t: time.Now()}
+	r := startRelay(t, Config{Now: clock.Now, MailboxTTL: time.Hour})
+	bob := newUser(t, "bob", 0)
+	connectAs(t, r, bob, true).conn.CloseWithError(0, "")
+	connectAs(t, r, newUser(t, "alice", 0), true).sendOK(bob, "ephemeral")
+	clock.Advance(time.Hour + time.Second)
+	r.srv.sweep()
+	if got := value(r.m.MessagesExpired); got != 1 {
+		t.Fatalf("expired = %v", got)
+	}
+	if got := connectAs(t, r, bob, false).sync(); len(got) != 0 {
+		t.Fatalf("expired envelope delivered")
+	}
+}
+
+func TestMailboxQuota(t *testing.T) {
+	r := startRelay(t, Config{MailboxMaxMsgs: 2})
+	bob := newUser(t, "bob", 0)
+	connectAs(t, r, bob, true).conn.CloseWithError(0, "")
+	ac := connectAs(t, r, newUser(t, "alice", 0), true)
+	ac.sendOK(bob, "1")
+	ac.sendOK(bob, "2")
+	ac.send(newMsgID(), bob, "3")
+	mustCode(t, ac.next(), wire.CodeMailboxFull)
+}
+
+func TestMailboxQuotaBytes(t *testing.T) {
+	r := startRelay(t, Config{MailboxMaxBytes: 10})
+	bob := newUser(t, "bob", 0)
+	connectAs(t, r, bob, true).conn.CloseWithError(0, "")
+	ac := connectAs(t, r, newUser(t, "alice", 0), true)
+	ac.sendOK(bob, "12345678")
+	ac.send(newMsgID(), bob, "12345678")
+	mustCode(t, ac.next(), wire.CodeMailboxFull)
+}

@@ -1,0 +1,287 @@
+package store
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	bolt "go.etcd.io/bbolt"
+
+	"github.com/securep2p/securep2p/wire"
+)
+
+// Bucket layout of the bbolt file:
+//
+//	accounts/<username>            -> accountRec
+//	prekeys/<username>/<id u32 BE> -> 33-byte one-time prekey
+//	mail/<username>/meta           -> metaRec (count and bytes of live envelopes)
+//	mail/<username>/m/<seq u64 BE> -> envelopeRec
+//	mail/<username>/i/<id>         -> indexRec (live envelope or ack tombstone)
+var (
+	bucketAccounts = []byte("accounts")
+	bucketPrekeys  = []byte("prekeys")
+	bucketMail     = []byte("mail")
+	bucketMsgs     = []byte("m")
+	bucketIndex    = []byte("i")
+	keyMeta        = []byte("meta")
+)
+
+// Options tune a [Bolt] store. The zero value works.
+type Options struct {
+	MailboxMaxMsgs  int64                                     // envelopes per mailbox; default 10000
+	MailboxMaxBytes int64                                     // body bytes per mailbox; default 64 MiB
+	MaxPrekeys      int                                       // one-time prekeys per user; default 1000
+	MaxBatch        int                                       // operations per group commit; default 1000
+	OnCommit        func(d time.Duration, ops int, err error) // called after every group commit; default none
+	LockTimeout     time.Duration                             // wait for the file lock; default 5s
+}
+
+func (o *Options) populate() {
+	if o.MailboxMaxMsgs <= 0 {
+		o.MailboxMaxMsgs = 10000
+	}
+	if o.MailboxMaxBytes <= 0 {
+		o.MailboxMaxBytes = 64 << 20
+	}
+	if o.MaxPrekeys <= 0 {
+		o.MaxPrekeys = 1000
+	}
+	if o.MaxBatch <= 0 {
+		o.MaxBatch = 1000
+	}
+	if o.LockTimeout <= 0 {
+		o.LockTimeout = 5 * time.Second
+	}
+}
+
+// Bolt is the embedded [Store] on one bbolt file.
+type Bolt struct {
+	db    *bolt.DB
+	opts  Options
+	ops   chan op
+	done  chan struct{}
+	close sync.Once
+	mu    sync.RWMutex // held for reading while submitting, for writing while closing
+	shut  bool
+
+	messages atomic.Int64
+	bytes    atomic.Int64
+}
+
+var _ Store = (*Bolt)(nil)
+
+// Open opens (or creates, mode 0600) the store at path and starts its
+// group-commit goroutine.
+func Open(path string, opts Options) (*Bolt, error) {
+	opts.populate()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: opts.LockTimeout})
+	if err != nil {
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	s := &Bolt{db: db, opts: opts, ops: make(chan op, 4*opts.MaxBatch), done: make(chan struct{})}
+	if err := s.init(); err != nil {
+		db.Close()
+		return nil, err
+	}
+	go s.commitLoop()
+	return s, nil
+}
+
+func (s *Bolt) init() error {
+	return s.db.Update(func(tx *bolt.Tx) error {
+		for _, name := range [][]byte{bucketAccounts, bucketPrekeys, bucketMail} {
+			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
+				return fmt.Errorf("store: create bucket: %w", err)
+			}
+		}
+		return tx.Bucket(bucketMail).ForEachBucket(func(user []byte) error {
+			m, err := decodeMeta(tx.Bucket(bucketMail).Bucket(user).Get(keyMeta))
+			s.messages.Add(m.Count)
+			s.bytes.Add(m.Bytes)
+			return err
+		})
+	})
+}
+
+// Close drains queued commits, then closes the file. Idempotent.
+func (s *Bolt) Close() error {
+	var err error
+	s.close.Do(func() {
+		s.mu.Lock()
+		s.shut = true
+		close(s.ops)
+		s.mu.Unlock()
+		<-s.done
+		err = s.db.Close()
+	})
+	return err
+}
+
+// CreateAccount implements [Accounts].
+func (s *Bolt) CreateAccount(a Account, oneTime []wire.Prekey) error {
+	if len(oneTime) > s.opts.MaxPrekeys {
+		return ErrTooManyPrekeys
+	}
+	rec, err := encode(accountRec{PasswordHash: a.PasswordHash, IdentityKey: a.IdentityKey,
+		SignedPrekey: a.SignedPrekey, CreatedAt: millis(a.CreatedAt)})
+	if err != nil {
+		return err
+	}
+	return s.db.Update(func(tx *bolt.Tx) error {
+		accts := tx.Bucket(bucketAccounts)
+		if accts.Get([]byte(a.Username)) != nil {
+			return ErrExists
+		}
+		if err := accts.Put([]byte(a.Username), rec); err != nil {
+			return err
+		}
+		_ = tx.Bucket(bucketPrekeys).DeleteBucket([]byte(a.Username))
+		pk, err := tx.Bucket(bucketPrekeys).CreateBucket([]byte(a.Username))
+		if err != nil {
+			return err
+		}
+		return putPrekeys(pk, oneTime)
+	})
+}
+
+// Account implements [Accounts].
+func (s *Bolt) Account(username string) (Account, error) {
+	var a Account
+	err := s.db.View(func(tx *bolt.Tx) error {
+		rec, err := getAccount(tx, username)
+		a = Account{Username: username, PasswordHash: rec.PasswordHash, IdentityKey: rec.IdentityKey,
+			SignedPrekey: rec.SignedPrekey, CreatedAt: fromMillis(rec.CreatedAt)}
+		return err
+	})
+	return a, err
+}
+
+func getAccount(tx *bolt.Tx, username string) (accountRec, error) {
+	b := tx.Bucket(bucketAccounts).Get([]byte(username))
+	if b == nil {
+		return accountRec{}, ErrNotFound
+	}
+	r, err := decodeAccount(b)
+	if err == nil {
+		r.PasswordHash = bytes.Clone(r.PasswordHash)
+	}
+	return r, err
+}
+
+func putPrekeys(b *bolt.Bucket, ps []wire.Prekey) error {
+	for _, p := range ps {
+		if err := b.Put(u32key(p.ID), p.Key); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func countKeys(b *bolt.Bucket) int {
+	n := 0
+	c := b.Cursor()
+	for k, _ := c.First(); k != nil; k, _ = c.Next() {
+		n++
+	}
+	return n
+}
+
+// UpdateKeys implements [Prekeys].
+func (s *Bolt) UpdateKeys(username string, u KeyUpdate) (int, error) {
+	remaining := 0
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		rec, err := getAccount(tx, username)
+		if err != nil {
+			return err
+		}
+		pk, err := s.rebind(tx, username, &rec, u)
+		if err != nil {
+			return err
+		}
+		if err := putPrekeys(pk, u.OneTime); err != nil {
+			return err
+		}
+		if remaining = countKeys(pk); remaining > s.opts.MaxPrekeys {
+			return ErrTooManyPrekeys
+		}
+		b, err := encode(rec)
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucketAccounts).Put([]byte(username), b)
+	})
+	return remaining, err
+}
+
+// rebind applies the identity and signed-prekey parts of u to rec and returns
+// the user's prekey bucket (emptied on an identity change).
+func (s *Bolt) rebind(tx *bolt.Tx, username string, rec *accountRec, u KeyUpdate) (*bolt.Bucket, error) {
+	name := []byte(username)
+	root := tx.Bucket(bucketPrekeys)
+	if u.IdentityKey != nil && !bytes.Equal(u.IdentityKey, rec.IdentityKey) {
+		rec.IdentityKey = bytes.Clone(u.IdentityKey)
+		if err := root.DeleteBucket(name); err != nil && !errors.Is(err, bolt.ErrBucketNotFound) {
+			return nil, err
+		}
+	}
+	if u.SignedPrekey != nil {
+		rec.SignedPrekey = *u.SignedPrekey
+	}
+	return root.CreateBucketIfNotExists(name)
+}
+
+// TakeBundle implements [Prekeys].
+func (s *Bolt) TakeBundle(username string) (Bundle, error) {
+	var out Bundle
+	err := s.db.Update(func(tx *bolt.Tx) error {
+		rec, err := getAccount(tx, username)
+		if err != nil {
+			return err
+		}
+		out = Bundle{IdentityKey: rec.IdentityKey, SignedPrekey: rec.SignedPrekey}
+		pk, err := tx.Bucket(bucketPrekeys).CreateBucketIfNotExists([]byte(username))
+		if err != nil {
+			return err
+		}
+		c := pk.Cursor()
+		if k, v := c.First(); k != nil {
+			out.OneTime = &wire.Prekey{ID: beUint32(k), Key: bytes.Clone(v)}
+			if err := c.Delete(); err != nil {
+				return err
+			}
+		}
+		out.Remaining = countKeys(pk)
+		return nil
+	})
+	return out, err
+}
+
+// PrekeyCount implements [Prekeys].
+func (s *Bolt) PrekeyCount(username string) (int, error) {
+	n := 0
+	err := s.db.View(func(tx *bolt.Tx) error {
+		if tx.Bucket(bucketAccounts).Get([]byte(username)) == nil {
+			return ErrNotFound
+		}
+		if pk := tx.Bucket(bucketPrekeys).Bucket([]byte(username)); pk != nil {
+			n = countKeys(pk)
+		}
+		return nil
+	})
+	return n, err
+}
+
+func beUint32(k []byte) uint32 {
+	if len(k) != 4 {
+		return 0
+	}
+	return uint32(k[0])<<24 | uint32(k[1])<<16 | uint32(k[2])<<8 | uint32(k[3])
+}
+
+// Stats implements [Mailboxes].
+func (s *Bolt) Stats() MailStats {
+	return MailStats{Messages: s.messages.Load(), Bytes: s.bytes.Load()}
+}

@@ -1,0 +1,107 @@
+package store
+
+import (
+	"encoding/binary"
+	"fmt"
+	"time"
+
+	"github.com/securep2p/securep2p/wire"
+)
+
+// Stored record formats. Each is CBOR in the project's strict encoding; the
+// bucket layout is described in bolt.go.
+
+type accountRec struct {
+	PasswordHash []byte            `cbor:"1,keyasint"`
+	IdentityKey  []byte            `cbor:"2,keyasint"`
+	SignedPrekey wire.SignedPrekey `cbor:"3,keyasint"`
+	CreatedAt    int64             `cbor:"4,keyasint"` // Unix milliseconds
+}
+
+type envelopeRec struct {
+	ID        []byte `cbor:"1,keyasint"`
+	From      string `cbor:"2,keyasint"`
+	Body      []byte `cbor:"3,keyasint"`
+	SentAt    int64  `cbor:"4,keyasint"` // Unix milliseconds
+	ExpiresAt int64  `cbor:"5,keyasint"` // Unix milliseconds
+}
+
+// indexRec maps an id to its envelope (Seq > 0) or is a tombstone of an
+// acked id (Seq == 0) kept until Until.
+type indexRec struct {
+	Seq   uint64 `cbor:"1,keyasint,omitempty"`
+	Until int64  `cbor:"2,keyasint"` // Unix milliseconds
+}
+
+// metaRec is a mailbox's quota accounting.
+type metaRec struct {
+	Count int64 `cbor:"1,keyasint"`
+	Bytes int64 `cbor:"2,keyasint"`
+}
+
+func encode(v any) ([]byte, error) {
+	b, err := wire.Encode(v)
+	if err != nil {
+		return nil, fmt.Errorf("store: encode record: %w", err)
+	}
+	return b, nil
+}
+
+func decodeAccount(b []byte) (accountRec, error) {
+	var r accountRec
+	if err := wire.Decode(b, &r); err != nil {
+		return r, ErrCorrupt
+	}
+	if len(r.IdentityKey) != wire.KeySize || len(r.SignedPrekey.Key) != wire.KeySize ||
+		len(r.SignedPrekey.Signature) != wire.SigSize || len(r.PasswordHash) == 0 {
+		return r, ErrCorrupt
+	}
+	return r, nil
+}
+
+func decodeEnvelope(b []byte) (envelopeRec, error) {
+	var r envelopeRec
+	if err := wire.Decode(b, &r); err != nil {
+		return r, ErrCorrupt
+	}
+	if len(r.ID) != wire.IDSize || len(r.Body) > wire.MaxBodySize || len(r.From) > wire.MaxUsernameLen {
+		return r, ErrCorrupt
+	}
+	return r, nil
+}
+
+func decodeIndex(b []byte) (indexRec, error) {
+	var r indexRec
+	if err := wire.Decode(b, &r); err != nil {
+		return r, ErrCorrupt
+	}
+	return r, nil
+}
+
+func decodeMeta(b []byte) (metaRec, error) {
+	var r metaRec
+	if b == nil {
+		return r, nil
+	}
+	if err := wire.Decode(b, &r); err != nil || r.Count < 0 || r.Bytes < 0 {
+		return metaRec{}, ErrCorrupt
+	}
+	return r, nil
+}
+
+func millis(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func fromMillis(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms)
+}
+
+func u64key(n uint64) []byte { return binary.BigEndian.AppendUint64(nil, n) }
+func u32key(n uint32) []byte { return binary.BigEndian.AppendUint32(nil, n) }
