@@ -86,10 +86,39 @@ func canonical(b []byte, v any) bool {
 }
 
 // Marshal validates f and encodes it. It refuses frames that break a limit.
+// The result is a new slice owned by the caller.
 func Marshal(f *Frame) ([]byte, error) {
 	if err := f.Validate(); err != nil {
 		return nil, err
 	}
+	if n := hotSize(f); n > 0 {
+		return appendHot(make([]byte, 0, n), f), nil
+	}
+	return marshalGeneric(f)
+}
+
+// AppendFrame validates f and appends its encoding (the bytes [Marshal]
+// returns) to dst. On error it returns dst unchanged. Send, Accepted,
+// Deliver, Ack, Ping and Pong frames are encoded without allocating when
+// dst has room, so a connection can encode into a reused buffer.
+func AppendFrame(dst []byte, f *Frame) ([]byte, error) {
+	if err := f.Validate(); err != nil {
+		return dst, err
+	}
+	if hotSize(f) > 0 {
+		return appendHot(dst, f), nil
+	}
+	b, err := marshalGeneric(f)
+	if err != nil {
+		return dst, err
+	}
+	dst = append(dst, b...)
+	clear(b) // other frames carry passwords
+	return dst, nil
+}
+
+// marshalGeneric encodes a validated frame with fxamacker/cbor.
+func marshalGeneric(f *Frame) ([]byte, error) {
 	b, err := encMode.Marshal(f)
 	if err != nil {
 		return nil, fmt.Errorf("wire: encode frame: %w", err)
@@ -101,8 +130,23 @@ func Marshal(f *Frame) ([]byte, error) {
 }
 
 // Unmarshal decodes one frame with the strict decode mode and validates it.
-// f is reset first.
+// f is reset first. The decoded frame owns its bytes: nothing aliases b.
+//
+// The hot frame types (Send, Accepted, Deliver, Ack, Ping, Pong) in their
+// canonical form are decoded by a hand-written reader in at most two
+// allocations; everything else, including every input that reader does not
+// accept, goes through the generic path, so both accept and reject exactly
+// the same inputs with the same results and errors.
 func Unmarshal(b []byte, f *Frame) error {
+	*f = Frame{}
+	if decodeHot(b, f) {
+		return nil
+	}
+	return unmarshalGeneric(b, f)
+}
+
+// unmarshalGeneric is Unmarshal without the fast path.
+func unmarshalGeneric(b []byte, f *Frame) error {
 	*f = Frame{}
 	if err := Decode(b, f); err != nil {
 		return err

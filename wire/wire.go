@@ -10,6 +10,13 @@
 //     indefinite lengths, tags and unknown fields are errors; nesting, array
 //     and map sizes are capped; and a frame that does not re-encode to exactly
 //     its input bytes is rejected, so every frame has one byte form.
+//     [AppendFrame] is Marshal into a caller's buffer.
+//   - A fast path for the relay's per-message frames (Send, Accepted,
+//     Deliver, Ack, Ping, Pong): a hand-written encoder that writes the same
+//     bytes without allocating, and a decoder that takes only their one
+//     canonical form, in at most two allocations, and hands everything else
+//     to the generic path. Both paths accept and reject exactly the same
+//     inputs (differential tests and fuzz targets hold them equal).
 //   - [ReadPacket] / [AppendPacket]: a 4-byte big-endian length prefix that is
 //     checked against a maximum before anything is allocated; oversized writes
 //     are refused too.

@@ -69,11 +69,12 @@ func BenchmarkSealOpenFrame200(b *testing.B) {
 	s, o := benchPair(b)
 	f := &wire.Frame{Send: &wire.Send{ID: make([]byte, 16), To: "bob", Body: make([]byte, 200),
 		IdentityKey: fixedKey(b, 0x11).Public().Bytes()}}
-	buf := make([]byte, 0, 512)
+	buf, pt := make([]byte, 0, 512), make([]byte, 0, 512)
 	var got wire.Frame
 	b.ReportAllocs()
 	for b.Loop() {
-		pt, err := wire.Marshal(f)
+		var err error
+		pt, err = wire.AppendFrame(pt[:0], f)
 		if err != nil {
 			b.Fatal(err)
 		}

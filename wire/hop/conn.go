@@ -30,6 +30,7 @@ type Conn struct {
 
 	rbuf []byte // reader only
 	rerr error  // reader only: sticky
+	pbuf []byte // writer only: the encoded plaintext, zeroed after each frame
 	wbuf []byte // writer only
 	werr error  // writer only: sticky
 }
@@ -143,16 +144,27 @@ func (c *Conn) WriteFrame(f *wire.Frame) error {
 	if c.werr != nil {
 		return c.werr
 	}
-	pt, err := wire.Marshal(f)
+	pt, err := wire.AppendFrame(c.pbuf[:0], f)
 	if err != nil {
 		return fmt.Errorf("hop: write frame: %w", err)
 	}
-	defer clear(pt)
-	if err := c.writeSealed(pt); err != nil {
+	err = c.writeSealed(pt)
+	c.releasePlaintext(pt)
+	if err != nil {
 		c.werr = err
 		return err
 	}
 	return nil
+}
+
+// releasePlaintext zeroes the encoded frame (it may carry a password) and
+// keeps its buffer for the next frame unless it grew beyond retainBuffer.
+func (c *Conn) releasePlaintext(pt []byte) {
+	clear(pt)
+	c.pbuf = pt[:0]
+	if cap(pt) > retainBuffer {
+		c.pbuf = nil
+	}
 }
 
 func (c *Conn) writeSealed(pt []byte) error {
