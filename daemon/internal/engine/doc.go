@@ -1,0 +1,44 @@
+// Package engine is the daemon's messaging logic: accounts, the outbox,
+// inbound deliveries, receipts, contacts and key changes, on top of the
+// store (daemon/internal/store), the relay link (daemon/internal/link) and
+// the end-to-end crypto (daemon/internal/e2e). Its methods speak the
+// daemon/api types so the control server stays a thin HTTP layer.
+//
+// # Delivery promises
+//
+//   - [Engine.Send] returns once the message is committed to the outbox
+//     (status queued, or held).
+//   - A message is encrypted when it is first transmitted; the envelope and
+//     the advanced session are committed in one transaction BEFORE the
+//     envelope is written to the relay, and every retry sends exactly the
+//     same envelope under the same id (the relay and the recipient
+//     deduplicate by id). Status becomes sent on Accepted, delivered on the
+//     recipient's end-to-end receipt, read on its read receipt (if that
+//     contact sends them), failed with a reason on a permanent error.
+//   - Inbound: the envelope is decrypted, then message, session, prekey
+//     state, seen id, receipt-to-send and events are committed in ONE
+//     transaction, and only then is the relay acknowledged. A message id
+//     already seen is acknowledged and dropped.
+//
+// # Key-change policy
+//
+// A contact's identity key is trusted on first use. A different key later
+// (from a fetched bundle, a Send refused with CodeKeyChanged, or an incoming
+// prekey message) is a key change: it is recorded in the contact's history,
+// an event is raised and status lists it until the user runs trust (or
+// verify). Meanwhile outgoing messages to a VERIFIED contact are held
+// (status held) and released by trust; to an unverified contact they go out
+// with Warning key_changed. The per-contact policy overrides this: "hold"
+// always holds, "warn" never does.
+//
+// # Read receipts
+//
+// Incoming messages are delivered when stored and become read when shown
+// (history). A read receipt is sent only to contacts with read receipts
+// enabled (off by default); delivery receipts are always sent.
+//
+// # What it does not do
+//
+// No network code (link), no HTTP (control), no cryptography of its own
+// (e2e). Plaintext and keys never reach the log.
+package engine

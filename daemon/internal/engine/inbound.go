@@ -1,0 +1,311 @@
+package engine
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/securep2p/securep2p/daemon/api"
+	"github.com/securep2p/securep2p/daemon/internal/e2e"
+	"github.com/securep2p/securep2p/daemon/internal/link"
+	"github.com/securep2p/securep2p/daemon/internal/store"
+	"github.com/securep2p/securep2p/wire"
+	"github.com/securep2p/securep2p/wire/secp"
+)
+
+// errDrop marks an envelope that can never be processed (malformed,
+// tampered, a duplicate, no session): it is recorded as seen and
+// acknowledged so the relay forgets it.
+var errDrop = errors.New("engine: envelope dropped")
+
+// deliver handles one Deliver on the reader goroutine: process and commit,
+// then Ack. A store failure leaves it unacknowledged for redelivery.
+func (e *Engine) deliver(c *link.Conn, d *wire.Deliver) {
+	if !e.handleDeliver(d) {
+		return
+	}
+	if err := c.TryWrite(&wire.Frame{Ack: &wire.Ack{ID: d.ID}}); err != nil {
+		e.cfg.Logger.Warn("ack not queued; the relay will redeliver", "err", err)
+	}
+}
+
+// handleDeliver processes d and reports whether it may be acknowledged.
+func (e *Engine) handleDeliver(d *wire.Deliver) bool {
+	id, _ := store.IDFromBytes(d.ID)
+	var seen bool
+	_ = e.db.View(func(tx *store.Tx) error { seen = tx.Seen(id); return nil })
+	if seen {
+		return true
+	}
+	err := e.receive(id, d)
+	if errors.Is(err, errDrop) {
+		e.cfg.Logger.Warn("incoming envelope dropped", "id", id, "from", d.From, "err", err)
+		err = e.db.Update(func(tx *store.Tx) error { return tx.MarkSeen(id, e.cfg.Now()) })
+	}
+	if err != nil {
+		e.cfg.Logger.Error("incoming envelope not stored; the relay will redeliver", "id", id, "err", err)
+		return false
+	}
+	return true
+}
+
+// opened is a decrypted envelope ready to commit.
+type opened struct {
+	peer       string
+	sess       *e2e.Session
+	content    *e2e.Content
+	oneTimeID  uint32
+	newContact bool
+	keyChange  bool
+}
+
+// receive decrypts d and commits everything it implies in one transaction.
+func (e *Engine) receive(id store.ID, d *wire.Deliver) error {
+	e.cryptoMu.Lock()
+	defer e.cryptoMu.Unlock()
+	o, err := e.open(d)
+	if err != nil {
+		return err
+	}
+	before, err := e.pk.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	err = e.update(func(tx *store.Tx, emit emitFunc) error { return e.commitInbound(tx, emit, id, d, o) })
+	if err != nil {
+		if e.pk, _ = e2e.ParsePrekeyStore(before); e.pk == nil {
+			return fmt.Errorf("engine: prekey state lost after a failed commit: %w", err)
+		}
+		return err
+	}
+	if o.oneTimeID != 0 {
+		e.oneTimeUsed()
+	}
+	e.wake() // the receipt
+	return nil
+}
+
+// open decrypts d with the session, or sets one up from a prekey message.
+func (e *Engine) open(d *wire.Deliver) (*opened, error) {
+	peer, ok := wire.NormalizeUsername(d.From)
+	self := e.selfName()
+	if !ok || peer != d.From || self == "" || peer == self {
+		return nil, fmt.Errorf("%w: bad sender", errDrop)
+	}
+	h, err := e2e.ParseHeader(d.Body)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errDrop, err)
+	}
+	contact, hasContact, sess, err := e.peerState(peer)
+	if err != nil {
+		return nil, err
+	}
+	o := &opened{peer: peer, newContact: !hasContact}
+	var pt []byte
+	if sess != nil {
+		pt, err = sess.Decrypt(d.Body)
+	}
+	if h.Prekey && (sess == nil || errors.Is(err, e2e.ErrOtherSession)) {
+		sess, pt, o.oneTimeID, err = e2e.Respond(e.id, self, peer, d.Body, e.pk)
+		o.keyChange = hasContact && !h.Identity.Equal(mustKey(contact.IdentityKey))
+	} else if sess == nil {
+		return nil, fmt.Errorf("%w: no session with %s", errDrop, peer)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", errDrop, err)
+	}
+	o.sess = sess
+	if o.content, err = e2e.DecodeContent(pt); err != nil {
+		return nil, fmt.Errorf("%w: %v", errDrop, err)
+	}
+	clear(pt)
+	return o, nil
+}
+
+func (e *Engine) commitInbound(tx *store.Tx, emit emitFunc, id store.ID, d *wire.Deliver, o *opened) error {
+	if err := e.notePeerKey(tx, emit, o); err != nil {
+		return err
+	}
+	state, err := o.sess.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	if err := tx.PutSession(o.peer, state); err != nil {
+		return err
+	}
+	if o.oneTimeID != 0 {
+		e.pk.Consume(o.oneTimeID)
+		if err := e.savePrekeys(tx); err != nil {
+			return err
+		}
+	}
+	if err := tx.MarkSeen(id, e.cfg.Now()); err != nil {
+		return err
+	}
+	switch o.content.Kind {
+	case e2e.KindText:
+		return e.storeIncoming(tx, emit, d, o)
+	case e2e.KindReceipt:
+		return e.applyReceipt(tx, emit, o, store.Delivered)
+	case e2e.KindRead:
+		return e.applyReceipt(tx, emit, o, store.Read)
+	}
+	return nil
+}
+
+func (e *Engine) notePeerKey(tx *store.Tx, emit emitFunc, o *opened) error {
+	if o.newContact {
+		return e.addContact(tx, emit, o.peer, o.sess.PeerIdentity())
+	}
+	if o.keyChange {
+		_, err := e.noteKeyTx(tx, emit, o.peer, o.sess.PeerIdentity(), "message")
+		return err
+	}
+	return nil
+}
+
+// storeIncoming stores a text message (unless its authenticated id is
+// known) and queues the delivery receipt.
+func (e *Engine) storeIncoming(tx *store.Tx, emit emitFunc, d *wire.Deliver, o *opened) error {
+	mid, _ := store.IDFromBytes(o.content.ID)
+	if _, dup, err := tx.Message(mid); err != nil || dup {
+		return err
+	}
+	now := e.cfg.Now()
+	m := &store.Message{ID: mid, Peer: o.peer, Dir: store.In, Kind: store.KindText, Text: o.content.Body,
+		Status: store.Delivered, Created: now, Updated: now, Envelope: d.Body}
+	if d.SentAt != 0 {
+		m.SentAt = unixMilli(d.SentAt)
+	}
+	if err := tx.PutMessage(m); err != nil {
+		return err
+	}
+	am := apiMessage(m)
+	if err := emit(api.Event{Type: api.EventMessage, Message: &am}); err != nil {
+		return err
+	}
+	return e.queueReceipt(tx, o.peer, e2e.KindReceipt, []store.ID{mid})
+}
+
+// queueReceipt puts a receipt for ids into the outbox (encrypted at
+// transmit time like any message).
+func (e *Engine) queueReceipt(tx *store.Tx, peer string, kind e2e.Kind, ids []store.ID) error {
+	now := e.cfg.Now()
+	for len(ids) > 0 {
+		n := min(len(ids), e2e.MaxRefs)
+		rid := store.NewID()
+		c := &e2e.Content{Kind: kind, SentAt: uint64(now.UnixMilli()), ID: rid[:]}
+		for _, id := range ids[:n] {
+			c.Refs = append(c.Refs, append([]byte(nil), id[:]...))
+		}
+		raw, err := e2e.EncodeContent(c)
+		if err != nil {
+			return err
+		}
+		m := &store.Message{ID: rid, Peer: peer, Dir: store.Out, Kind: store.KindReceipt, Content: raw,
+			Status: store.Queued, Created: now, Updated: now}
+		if err := tx.Enqueue(m); err != nil {
+			return err
+		}
+		ids = ids[n:]
+	}
+	return nil
+}
+
+// applyReceipt moves our messages named in a receipt forward (never back).
+func (e *Engine) applyReceipt(tx *store.Tx, emit emitFunc, o *opened, to store.Status) error {
+	for _, ref := range o.content.Refs {
+		id, _ := store.IDFromBytes(ref)
+		m, ok, err := tx.Message(id)
+		if err != nil {
+			return err
+		}
+		if !ok || m.Dir != store.Out || m.Peer != o.peer || m.Status.Rank() >= to.Rank() {
+			continue
+		}
+		if err := setStatus(tx, emit, &m, to, e.cfg.Now()); err != nil {
+			return err
+		}
+		e.dropInflight(id)
+		if err := tx.Dequeue(&m); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// noteKey records key for peer from outside a transaction: a new contact
+// (trust on first use), or a key change. It reports whether it changed.
+func (e *Engine) noteKey(peer string, key secp.PublicKey, where string) (changed bool, err error) {
+	e.cryptoMu.Lock()
+	defer e.cryptoMu.Unlock()
+	err = e.update(func(tx *store.Tx, emit emitFunc) error {
+		c, ok, err := tx.Contact(peer)
+		if err != nil || !ok {
+			if err == nil {
+				err = e.addContact(tx, emit, peer, key)
+			}
+			return err
+		}
+		if key.Equal(mustKey(c.IdentityKey)) {
+			return nil
+		}
+		changed, err = e.noteKeyTx(tx, emit, peer, key, where)
+		return err
+	})
+	return changed, err
+}
+
+// noteKeyTx records a key change of an existing contact: history, the
+// pending flag, the old session dropped, queued envelopes forgotten (and
+// held under the hold policy), and a key_change event.
+func (e *Engine) noteKeyTx(tx *store.Tx, emit emitFunc, peer string, key secp.PublicKey, where string) (bool, error) {
+	c, _, err := tx.Contact(peer)
+	if err != nil {
+		return false, err
+	}
+	c.AddKeyChange(store.KeyChange{Old: c.IdentityKey, New: key.Bytes(), At: e.cfg.Now(), Seen: where})
+	c.IdentityKey, c.KeyChanged = key.Bytes(), true
+	if err := tx.PutContact(c); err != nil {
+		return false, err
+	}
+	if err := tx.DeleteSession(peer); err != nil {
+		return false, err
+	}
+	held, err := e.requeuePeer(tx, emit, peer, c.ShouldHold())
+	if err != nil {
+		return false, err
+	}
+	e.cfg.Logger.Warn("contact identity key changed", "peer", peer, "new", key.Fingerprint(), "held", held)
+	return true, emit(api.Event{Type: api.EventKeyChange, KeyChange: apiKeyChange(&c, held)})
+}
+
+// requeuePeer forgets the envelopes queued for peer and holds them (hold)
+// or makes them queued again; it returns how many text messages are held.
+func (e *Engine) requeuePeer(tx *store.Tx, emit emitFunc, peer string, hold bool) (int, error) {
+	to, held := store.Queued, 0
+	if hold {
+		to = store.Held
+	}
+	for _, id := range tx.Outbox(1 << 20) {
+		m, ok, err := tx.Message(id)
+		if err != nil || !ok || m.Peer != peer {
+			if err != nil {
+				return 0, err
+			}
+			continue
+		}
+		m.Envelope, m.EnvelopeKey = nil, nil
+		if m.Status != to {
+			if err := setStatus(tx, emit, &m, to, e.cfg.Now()); err != nil {
+				return 0, err
+			}
+		}
+		if err := tx.PutMessage(&m); err != nil {
+			return 0, err
+		}
+		if hold && m.Kind == store.KindText {
+			held++
+		}
+	}
+	return held, nil
+}

@@ -1,0 +1,57 @@
+package link
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"time"
+
+	"github.com/securep2p/securep2p/wire"
+	"github.com/securep2p/securep2p/wire/secp"
+)
+
+// Handler receives the link's events. Up runs in its own goroutine per
+// connection; Frame runs on the reader goroutine and must not call
+// [Conn.Request] (the reply could never be read); Down runs once after a
+// connection ended.
+type Handler interface {
+	Up(ctx context.Context, c *Conn) error // authenticate; an error closes the connection
+	Frame(c *Conn, f *wire.Frame)          // unsolicited frames: Deliver, Accepted, Error with ID
+	Down(c *Conn, err error)
+}
+
+// Config configures a [Link]. Only Addr and Handler are required.
+type Config struct {
+	Addr      string                     // relay HOST:PORT (required)
+	Pin       secp.PublicKey             // pinned relay key; zero = trust on first use
+	RecordPin func(secp.PublicKey) error // stores a TOFU key; nil = not recorded
+	Handler   Handler                    // required
+	OnState   func(State)                // called after every state change (not under a lock); nil = none
+
+	KeepAlive   time.Duration // Ping interval; default 15s
+	DialTimeout time.Duration // QUIC dial + hop handshake; default 10s
+	MinBackoff  time.Duration // first reconnect delay; default 250ms
+	MaxBackoff  time.Duration // reconnect delay cap; default 30s
+	QueueLen    int           // frames waiting for the writer; default 256
+	DrainTime   time.Duration // time to flush queued frames on shutdown; default 2s
+	Logger      *slog.Logger  // default: discard
+}
+
+func (c *Config) populate() {
+	def := func(d *time.Duration, v time.Duration) {
+		if *d <= 0 {
+			*d = v
+		}
+	}
+	def(&c.KeepAlive, 15*time.Second)
+	def(&c.DialTimeout, 10*time.Second)
+	def(&c.MinBackoff, 250*time.Millisecond)
+	def(&c.MaxBackoff, 30*time.Second)
+	def(&c.DrainTime, 2*time.Second)
+	if c.QueueLen <= 0 {
+		c.QueueLen = 256
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+}

@@ -1,0 +1,225 @@
+package link
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/securep2p/securep2p/wire"
+	"github.com/securep2p/securep2p/wire/secp"
+)
+
+// Errors.
+var (
+	ErrQueueFull = errors.New("link: send queue full")
+	ErrClosed    = errors.New("link: connection closed")
+)
+
+// frameConn is what Conn needs from the hop connection (a *hop.Conn).
+type frameConn interface {
+	ReadFrame(f *wire.Frame) error
+	WriteFrame(f *wire.Frame) error
+}
+
+// Conn is one authenticated-channel connection to the relay. Its methods
+// are safe for concurrent use.
+type Conn struct {
+	fc        frameConn
+	sessionID [32]byte
+	relayKey  secp.PublicKey
+	out       chan *wire.Frame
+	done      chan struct{} // closed when the connection is finished
+	drained   chan struct{} // closed when the writer has exited
+
+	mu      sync.Mutex
+	nextReq uint64
+	pending map[uint64]chan *wire.Frame
+	err     error
+	closing bool
+}
+
+func newConn(fc frameConn, sid [32]byte, relayKey secp.PublicKey, queue int) *Conn {
+	return &Conn{
+		fc: fc, sessionID: sid, relayKey: relayKey,
+		out:     make(chan *wire.Frame, queue),
+		done:    make(chan struct{}),
+		drained: make(chan struct{}),
+		pending: make(map[uint64]chan *wire.Frame),
+	}
+}
+
+// SessionID is the hop session id (what Resume signs).
+func (c *Conn) SessionID() [32]byte { return c.sessionID }
+
+// RelayKey is the relay's authenticated long-term key.
+func (c *Conn) RelayKey() secp.PublicKey { return c.relayKey }
+
+// Done is closed when the connection has ended.
+func (c *Conn) Done() <-chan struct{} { return c.done }
+
+// Err returns why the connection ended (nil while it is up).
+func (c *Conn) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.err
+}
+
+// Write queues f for the writer, waiting for room until ctx ends.
+func (c *Conn) Write(ctx context.Context, f *wire.Frame) error {
+	select {
+	case <-c.done:
+		return ErrClosed
+	default:
+	}
+	select {
+	case c.out <- f:
+		return nil
+	case <-c.done:
+		return ErrClosed
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// TryWrite queues f or fails at once with ErrQueueFull.
+func (c *Conn) TryWrite(f *wire.Frame) error {
+	select {
+	case <-c.done:
+		return ErrClosed
+	default:
+	}
+	select {
+	case c.out <- f:
+		return nil
+	default:
+		return ErrQueueFull
+	}
+}
+
+// Request sends f with a fresh Req number and waits for the reply with the
+// same number. An Error reply is returned as a *wire.RemoteError.
+func (c *Conn) Request(ctx context.Context, f *wire.Frame) (*wire.Frame, error) {
+	ch := make(chan *wire.Frame, 1)
+	c.mu.Lock()
+	c.nextReq++
+	f.Req = c.nextReq
+	c.pending[f.Req] = ch
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		delete(c.pending, f.Req)
+		c.mu.Unlock()
+	}()
+	if err := c.Write(ctx, f); err != nil {
+		return nil, err
+	}
+	select {
+	case r := <-ch:
+		if r.Error != nil {
+			return r, r.Error.Err()
+		}
+		return r, nil
+	case <-c.done:
+		return nil, ErrClosed
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// reply hands a response to the waiting Request; false if nobody waits.
+func (c *Conn) reply(f *wire.Frame) bool {
+	c.mu.Lock()
+	ch, ok := c.pending[f.Req]
+	c.mu.Unlock()
+	if ok {
+		ch <- f // buffered 1, one reply per Req
+	}
+	return ok
+}
+
+// fail ends the connection with err (first error wins).
+func (c *Conn) fail(err error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing {
+		return
+	}
+	c.closing = true
+	if err == nil {
+		err = ErrClosed
+	}
+	c.err = err
+	close(c.done)
+}
+
+// readLoop is the only reader. Replies go to Request, the rest to h.
+func (c *Conn) readLoop(h Handler) {
+	for {
+		f := new(wire.Frame)
+		if err := c.fc.ReadFrame(f); err != nil {
+			c.fail(fmt.Errorf("link: read: %w", err))
+			return
+		}
+		switch {
+		case f.Ping != nil:
+			_ = c.TryWrite(&wire.Frame{Pong: &wire.Pong{N: f.Ping.N}})
+		case f.Pong != nil:
+		case f.Req != 0 && c.reply(f):
+		case f.Error != nil && f.Error.ID == nil && f.Req == 0:
+			c.fail(fmt.Errorf("link: relay closed the connection: %w", f.Error.Err()))
+			return
+		default:
+			h.Frame(c, f)
+		}
+	}
+}
+
+// writeLoop is the only writer. After done it flushes what is queued, up
+// to the deadline, so in-flight Acks and Sends are not lost on shutdown.
+func (c *Conn) writeLoop(drain time.Duration) {
+	defer close(c.drained)
+	for {
+		select {
+		case f := <-c.out:
+			if err := c.fc.WriteFrame(f); err != nil {
+				c.fail(fmt.Errorf("link: write: %w", err))
+				return
+			}
+		case <-c.done:
+			c.flush(time.Now().Add(drain))
+			return
+		}
+	}
+}
+
+func (c *Conn) flush(deadline time.Time) {
+	for time.Now().Before(deadline) {
+		select {
+		case f := <-c.out:
+			if c.fc.WriteFrame(f) != nil {
+				return
+			}
+		default:
+			return
+		}
+	}
+}
+
+// keepalive pings every interval; a missing answer is noticed by QUIC's
+// idle timeout, which closes the stream under the reader.
+func (c *Conn) keepalive(every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	var n uint64
+	for {
+		select {
+		case <-t.C:
+			n++
+			_ = c.TryWrite(&wire.Frame{Ping: &wire.Ping{N: n}})
+		case <-c.done:
+			return
+		}
+	}
+}

@@ -1,0 +1,24 @@
+// Package link owns the daemon's one connection to the relay: QUIC dial,
+// the hop handshake with the relay key pinned, one bidirectional stream,
+// one reader and one writer goroutine, request/response correlation,
+// keepalive, and reconnecting with jittered exponential backoff.
+//
+// # What it promises
+//
+//   - The relay key is pinned: from the configuration, or trusted on first
+//     use and handed to [Config.RecordPin] before the connection is used.
+//     A mismatch is a hard error: the link stops dialling, reports it in
+//     [Link.State] and the log, and never retries silently.
+//   - Only the writer goroutine writes to the stream. Others enqueue into a
+//     bounded queue: [Conn.Write] waits for room (with a context),
+//     [Conn.TryWrite] fails with [ErrQueueFull]; the reader never blocks on
+//     the queue.
+//   - On cancellation the writer drains the frames already queued, then the
+//     connection is closed cleanly.
+//
+// # What it does not do
+//
+// It does not authenticate (Register/Login/Resume), interpret deliveries or
+// keep any state across connections: that is the engine's job through the
+// [Handler] callbacks. It never logs frame contents.
+package link
