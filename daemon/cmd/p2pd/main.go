@@ -11,6 +11,11 @@
 //	state dir: DIR
 //
 // SIGTERM or SIGINT stops it cleanly (exit 0).
+//
+//	p2pd bench [FLAGS]
+//
+// runs the load generator instead (daemon/internal/loadgen; `p2pd bench
+// --help` lists the workloads).
 package main
 
 import (
@@ -23,9 +28,16 @@ import (
 	"syscall"
 
 	"github.com/securep2p/securep2p/daemon"
+	"github.com/securep2p/securep2p/daemon/internal/loadgen"
 )
 
 func main() {
+	if len(os.Args) > 1 && os.Args[1] == "bench" {
+		ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+		code := loadgen.Main(ctx, os.Args[2:], os.Stdout, os.Stderr)
+		stop()
+		os.Exit(code)
+	}
 	cfg := daemon.Config{Logger: slog.New(slog.NewTextHandler(os.Stderr, nil))}
 	flag.StringVar(&cfg.Relay, "relay", "", "relay `HOST:PORT` (required)")
 	flag.StringVar(&cfg.RelayKey, "relay-key", "", "pin the relay's public key (`HEX`, as p2p-relay prints it); default: trust on first use")

@@ -1,0 +1,122 @@
+package loadgen
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"time"
+)
+
+// Result is the JSON object `p2pd bench` prints. Fields that do not apply
+// to the workload are omitted; relay_* resource fields appear only when
+// the run started its own relay.
+type Result struct {
+	Workload string  `json:"workload"`
+	Pairs    int     `json:"pairs,omitempty"`
+	Rounds   int     `json:"rounds,omitempty"`
+	Size     int     `json:"size,omitempty"`
+	Senders  int     `json:"senders_per_pair,omitempty"`
+	Rate     float64 `json:"rate,omitempty"`
+	Duration string  `json:"duration,omitempty"` // open loop: the --duration asked for
+	FanIn    int     `json:"fan_in,omitempty"`
+	Idle     int     `json:"idle,omitempty"`
+	Connect  int     `json:"connect,omitempty"`
+	Users    int     `json:"users"`
+	Conns    int     `json:"conns"`
+	Relay    string  `json:"relay"`
+	Started  bool    `json:"relay_started"`
+
+	// Msgs counts every end-to-end message decrypted by its recipient in
+	// the measured phase: each ping and each echo is one.
+	Msgs     int64   `json:"msgs"`
+	MsgsPerS float64 `json:"msgs_per_s"`
+	// RTT: send of a ping to decryption of its echo (messages); dial to
+	// Welcome (connect).
+	RTTP50  float64 `json:"rtt_p50_ms"`
+	RTTP90  float64 `json:"rtt_p90_ms"`
+	RTTP99  float64 `json:"rtt_p99_ms"`
+	RTTMax  float64 `json:"rtt_max_ms"`
+	Samples int     `json:"rtt_samples"`
+
+	ConnectsPerS      float64 `json:"connects_per_s,omitempty"`
+	HeldConns         int     `json:"held_conns,omitempty"`
+	RSSPerConnB       int64   `json:"relay_rss_per_conn_bytes,omitempty"`
+	RelayRSSBaseB     int64   `json:"relay_rss_before_bytes,omitempty"` // idle: before the connections beyond --idle-users
+	ClientCPUS        float64 `json:"client_cpu_s,omitempty"`           // this process (all simulated users), measured phase
+	RelayCPUS         float64 `json:"relay_cpu_s,omitempty"`            // measured phase only
+	RelayCPUTotal     float64 `json:"relay_cpu_total_s,omitempty"`      // whole run, setup included
+	RelayRSSBytes     int64   `json:"relay_rss_bytes,omitempty"`
+	RelayPeakRSSBytes int64   `json:"relay_peak_rss_bytes,omitempty"`
+
+	Errors    int64   `json:"errors"`
+	Timeouts  int64   `json:"timeouts"`
+	SetupS    float64 `json:"setup_s"`
+	DurationS float64 `json:"duration_s"`
+	FirstErr  string  `json:"first_error,omitempty"`
+}
+
+func (o *options) result(rl *relayHandle) *Result {
+	r := &Result{Workload: o.workload, Relay: rl.addr, Started: rl.pid() != 0}
+	switch o.workload {
+	case workloadPingPong, workloadRate:
+		r.Pairs, r.Size, r.Senders = o.pairs, o.size, o.senders
+	case workloadFanIn:
+		r.FanIn, r.Size = o.fanIn, o.size
+	case workloadIdle:
+		r.Idle = o.idle
+	case workloadConnect:
+		r.Connect = o.connect
+	}
+	switch o.workload {
+	case workloadPingPong, workloadFanIn:
+		r.Rounds = o.rounds
+	case workloadRate:
+		r.Rate, r.Duration = o.rate, o.duration.String()
+	}
+	return r
+}
+
+// setLatency fills the RTT fields from samples (sorted in place).
+func (r *Result) setLatency(samples []time.Duration) {
+	sortDurations(samples)
+	r.Samples = len(samples)
+	r.RTTP50 = ms(percentile(samples, 50))
+	r.RTTP90 = ms(percentile(samples, 90))
+	r.RTTP99 = ms(percentile(samples, 99))
+	r.RTTMax = ms(percentile(samples, 100))
+}
+
+func ms(d time.Duration) float64 { return round3(float64(d) / float64(time.Millisecond)) }
+
+func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
+
+// summary writes the human-readable lines.
+func (r *Result) summary(w io.Writer) {
+	fmt.Fprintf(w, "%s: %d users, %d connections, relay %s (started here: %v)\n", r.Workload, r.Users, r.Conns, r.Relay, r.Started)
+	fmt.Fprintf(w, "  setup %.2fs, measured %.2fs\n", r.SetupS, r.DurationS)
+	if r.Msgs > 0 {
+		fmt.Fprintf(w, "  %d messages, %.0f msg/s\n", r.Msgs, r.MsgsPerS)
+	}
+	if r.ConnectsPerS > 0 {
+		fmt.Fprintf(w, "  %.0f connects/s\n", r.ConnectsPerS)
+	}
+	if r.Samples > 0 {
+		fmt.Fprintf(w, "  round trip ms: p50 %.3f  p90 %.3f  p99 %.3f  max %.3f  (%d samples)\n",
+			r.RTTP50, r.RTTP90, r.RTTP99, r.RTTMax, r.Samples)
+	}
+	if r.HeldConns > 0 {
+		fmt.Fprintf(w, "  held %d connections; relay RSS %.1f MiB, %.1f KiB per connection\n",
+			r.HeldConns, float64(r.RelayRSSBytes)/(1<<20), float64(r.RSSPerConnB)/1024)
+	}
+	if r.ClientCPUS > 0 {
+		fmt.Fprintf(w, "  load generator CPU %.2fs measured\n", r.ClientCPUS)
+	}
+	if r.Started {
+		fmt.Fprintf(w, "  relay CPU %.2fs measured (%.2fs total), peak RSS %.1f MiB\n",
+			r.RelayCPUS, r.RelayCPUTotal, float64(r.RelayPeakRSSBytes)/(1<<20))
+	}
+	fmt.Fprintf(w, "  errors %d, timeouts %d\n", r.Errors, r.Timeouts)
+	if r.FirstErr != "" {
+		fmt.Fprintf(w, "  first error: %s\n", r.FirstErr)
+	}
+}
