@@ -19,7 +19,7 @@ func (e *Engine) Register(ctx context.Context, p api.RegisterParams) (api.Accoun
 	if err != nil {
 		return api.AccountResult{}, err
 	}
-	return e.authenticate(ctx, name, true, func(spk wire.SignedPrekey, otk []wire.Prekey) *wire.Frame {
+	return e.authenticate(ctx, name, func(spk wire.SignedPrekey, otk []wire.Prekey) *wire.Frame {
 		return &wire.Frame{Register: &wire.Register{Username: name, Password: p.Password,
 			IdentityKey: e.id.Public().Bytes(), SignedPrekey: spk, OneTime: otk}}
 	})
@@ -32,7 +32,7 @@ func (e *Engine) Login(ctx context.Context, p api.LoginParams) (api.AccountResul
 	if err != nil {
 		return api.AccountResult{}, err
 	}
-	return e.authenticate(ctx, name, false, func(spk wire.SignedPrekey, otk []wire.Prekey) *wire.Frame {
+	return e.authenticate(ctx, name, func(spk wire.SignedPrekey, otk []wire.Prekey) *wire.Frame {
 		return &wire.Frame{Login: &wire.Login{Username: name, Password: p.Password,
 			IdentityKey: e.id.Public().Bytes(), SignedPrekey: &spk, OneTime: otk}}
 	})
@@ -54,13 +54,13 @@ func (e *Engine) checkCredentials(user, pass string) (string, error) {
 
 // authenticate sends Register or Login with fresh one-time prekeys
 // (persisted first) on the current connection and records the account.
-func (e *Engine) authenticate(ctx context.Context, name string, fresh bool,
+func (e *Engine) authenticate(ctx context.Context, name string,
 	build func(wire.SignedPrekey, []wire.Prekey) *wire.Frame) (api.AccountResult, error) {
 	c := e.link.Current()
 	if c == nil {
 		return api.AccountResult{}, e.unreachable("log in")
 	}
-	spk, otk, err := e.prekeysForAuth(fresh)
+	spk, otk, err := e.prekeysForAuth()
 	if err != nil {
 		return api.AccountResult{}, apiErr(api.CodeInternal, "prepare prekeys: %v", err)
 	}

@@ -19,6 +19,17 @@
 //     state, seen id, receipt-to-send and events are committed in ONE
 //     transaction, and only then is the relay acknowledged. A message id
 //     already seen is acknowledged and dropped.
+//   - An envelope that cannot be decrypted is acknowledged (the relay must
+//     not loop) but never vanishes: it is stored as a failed incoming message
+//     in the sender's history, announced by a message event and counted
+//     ([Engine.Undecryptable]). Only duplicates and envelopes with an invalid
+//     sender name are dropped silently (logged).
+//   - Crossed first messages (both sides start a session before either has
+//     one) converge on one session pair without losing a message; the rules
+//     are in sessions.go (Session selection).
+//   - The prekey store is never reset for an existing identity: prekey IDs
+//     only grow and private halves are kept until consumed, whatever the
+//     relay answered to Register or Login.
 //
 // # Key-change policy
 //

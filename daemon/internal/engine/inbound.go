@@ -12,9 +12,10 @@ import (
 	"github.com/securep2p/securep2p/wire/secp"
 )
 
-// errDrop marks an envelope that can never be processed (malformed,
-// tampered, a duplicate, no session): it is recorded as seen and
-// acknowledged so the relay forgets it.
+// errDrop marks an envelope that is dropped without a trace for the user
+// (a relay-side fault: bad sender; or a duplicate): it is recorded as seen
+// and acknowledged so the relay forgets it. An envelope that cannot be
+// decrypted is an [undecryptableError] instead, shown to the user.
 var errDrop = errors.New("engine: envelope dropped")
 
 // deliver handles one Deliver on the reader goroutine: process and commit,
@@ -37,7 +38,12 @@ func (e *Engine) handleDeliver(d *wire.Deliver) bool {
 		return true
 	}
 	err := e.receive(id, d)
-	if errors.Is(err, errDrop) {
+	var ue *undecryptableError
+	switch {
+	case errors.As(err, &ue):
+		e.cfg.Logger.Warn("incoming message could not be decrypted", "id", id, "from", d.From, "err", ue.err)
+		err = e.recordUndecryptable(id, d, ue)
+	case errors.Is(err, errDrop):
 		e.cfg.Logger.Warn("incoming envelope dropped", "id", id, "from", d.From, "err", err)
 		err = e.db.Update(func(tx *store.Tx) error { return tx.MarkSeen(id, e.cfg.Now()) })
 	}
@@ -51,7 +57,9 @@ func (e *Engine) handleDeliver(d *wire.Deliver) bool {
 // opened is a decrypted envelope ready to commit.
 type opened struct {
 	peer       string
-	sess       *e2e.Session
+	sess       *e2e.Session   // the session that decrypted it (advanced)
+	slot       int            // -1: sess is the primary; else its index in extra
+	extra      []*e2e.Session // the peer's decrypt-only sessions, when slot >= 0
 	content    *e2e.Content
 	oneTimeID  uint32
 	newContact bool
@@ -84,7 +92,11 @@ func (e *Engine) receive(id store.ID, d *wire.Deliver) error {
 	return nil
 }
 
-// open decrypts d with the session, or sets one up from a prekey message.
+// errNoSession: an ordinary message from a peer we have no session with.
+var errNoSession = errors.New("engine: no session with the sender")
+
+// open decrypts d with the session it belongs to (see Session selection
+// in sessions.go).
 func (e *Engine) open(d *wire.Deliver) (*opened, error) {
 	peer, ok := wire.NormalizeUsername(d.From)
 	self := e.selfName()
@@ -93,43 +105,51 @@ func (e *Engine) open(d *wire.Deliver) (*opened, error) {
 	}
 	h, err := e2e.ParseHeader(d.Body)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errDrop, err)
+		return nil, undecryptable(err)
 	}
-	contact, hasContact, sess, err := e.peerState(peer)
+	contact, hasContact, ps, err := e.peerSessions(peer)
 	if err != nil {
 		return nil, err
 	}
-	o := &opened{peer: peer, newContact: !hasContact}
+	o := &opened{peer: peer, slot: -1, newContact: !hasContact}
 	var pt []byte
-	if sess != nil {
-		pt, err = sess.Decrypt(d.Body)
-	}
-	if h.Prekey && (sess == nil || errors.Is(err, e2e.ErrOtherSession)) {
-		sess, pt, o.oneTimeID, err = e2e.Respond(e.id, self, peer, d.Body, e.pk)
-		o.keyChange = hasContact && !h.Identity.Equal(mustKey(contact.IdentityKey))
-	} else if sess == nil {
-		return nil, fmt.Errorf("%w: no session with %s", errDrop, peer)
+	switch {
+	case h.Prekey:
+		changed := hasContact && !h.Identity.Equal(mustKey(contact.IdentityKey))
+		pt, err = e.selectPrekey(o, ps, self, d.Body, changed)
+	case ps.primary == nil:
+		err = errNoSession
+	default:
+		o.sess = ps.primary
+		pt, err = o.sess.Decrypt(d.Body)
 	}
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", errDrop, err)
+		return nil, undecryptable(err)
 	}
-	o.sess = sess
-	if o.content, err = e2e.DecodeContent(pt); err != nil {
-		return nil, fmt.Errorf("%w: %v", errDrop, err)
-	}
+	o.content, err = e2e.DecodeContent(pt)
 	clear(pt)
+	if err != nil {
+		return nil, undecryptable(err)
+	}
 	return o, nil
+}
+
+// peerSessions loads a contact with its primary and decrypt-only sessions.
+func (e *Engine) peerSessions(peer string) (store.Contact, bool, peerSessions, error) {
+	c, ok, primary, err := e.peerState(peer)
+	if err != nil {
+		return c, ok, peerSessions{}, err
+	}
+	ps := peerSessions{primary: primary}
+	_ = e.db.View(func(tx *store.Tx) error { ps.extra = e.loadDecryptOnly(tx, peer); return nil })
+	return c, ok, ps, nil
 }
 
 func (e *Engine) commitInbound(tx *store.Tx, emit emitFunc, id store.ID, d *wire.Deliver, o *opened) error {
 	if err := e.notePeerKey(tx, emit, o); err != nil {
 		return err
 	}
-	state, err := o.sess.MarshalBinary()
-	if err != nil {
-		return err
-	}
-	if err := tx.PutSession(o.peer, state); err != nil {
+	if err := putSessions(tx, o); err != nil {
 		return err
 	}
 	if o.oneTimeID != 0 {
@@ -268,7 +288,7 @@ func (e *Engine) noteKeyTx(tx *store.Tx, emit emitFunc, peer string, key secp.Pu
 	if err := tx.PutContact(c); err != nil {
 		return false, err
 	}
-	if err := tx.DeleteSession(peer); err != nil {
+	if err := deleteSessions(tx, peer); err != nil {
 		return false, err
 	}
 	held, err := e.requeuePeer(tx, emit, peer, c.ShouldHold())

@@ -134,6 +134,12 @@ func (e *Engine) prepare(ctx context.Context, c *link.Conn, m *store.Message) er
 	return e.encrypt(m, b)
 }
 
+// bytesEqualKey reports whether raw encodes k.
+func bytesEqualKey(k secp.PublicKey, raw []byte) bool {
+	other, err := secp.ParsePublicKey(raw)
+	return err == nil && k.Equal(other)
+}
+
 func mustKey(raw []byte) secp.PublicKey {
 	k, _ := secp.ParsePublicKey(raw)
 	return k
@@ -235,7 +241,9 @@ func (e *Engine) encrypt(m *store.Message, b *wire.Bundle) error {
 	if err != nil {
 		return err
 	}
-	if b != nil {
+	if b != nil && (sess == nil || !bytesEqualKey(sess.PeerIdentity(), b.IdentityKey)) {
+		// A session stored since prepare looked (a prekey message from the
+		// peer arrived meanwhile) is used: a second one would compete.
 		if sess, err = e2e.Initiate(e.id, e.selfName(), b); err != nil {
 			return e.fail(m, api.CodeInternal, "cannot start a session: invalid bundle")
 		}
@@ -387,7 +395,7 @@ func (e *Engine) resetPeer(peer string) {
 	e.cryptoMu.Lock()
 	defer e.cryptoMu.Unlock()
 	err := e.update(func(tx *store.Tx, emit emitFunc) error {
-		if err := tx.DeleteSession(peer); err != nil {
+		if err := deleteSessions(tx, peer); err != nil {
 			return err
 		}
 		return clearEnvelopes(tx, peer, nil)

@@ -11,19 +11,20 @@ import (
 )
 
 // prekeysForAuth returns the signed prekey and a fresh batch of one-time
-// prekeys for Register/Login, persisted before they are sent. fresh (a new
-// account) starts a new prekey store: nobody holds the old public halves.
-func (e *Engine) prekeysForAuth(fresh bool) (wire.SignedPrekey, []wire.Prekey, error) {
+// prekeys for Register/Login, persisted before they are sent.
+//
+// The store is never reset: the identity key is the same whatever the
+// relay answers, and a Register that failed, timed out or was answered
+// after we gave up may have published our prekeys under it already. IDs
+// therefore only grow and every private half stays until it is consumed,
+// so each public prekey the relay hands out can still be answered. (A new
+// identity, a fresh state directory, starts with a new store in loadKeys.)
+func (e *Engine) prekeysForAuth() (wire.SignedPrekey, []wire.Prekey, error) {
 	e.cryptoMu.Lock()
 	defer e.cryptoMu.Unlock()
-	if fresh {
-		e.pk = e2e.NewPrekeyStore()
-		if _, err := e.pk.RotateSignedPrekey(e.id); err != nil {
-			return wire.SignedPrekey{}, nil, err
-		}
-	}
 	spk, ok := e.pk.CurrentSignedPrekey()
-	if !ok {
+	rotated := !ok
+	if rotated {
 		var err error
 		if spk, err = e.pk.RotateSignedPrekey(e.id); err != nil {
 			return spk, nil, err
@@ -34,7 +35,7 @@ func (e *Engine) prekeysForAuth(fresh bool) (wire.SignedPrekey, []wire.Prekey, e
 		return spk, nil, err
 	}
 	err = e.db.Update(func(tx *store.Tx) error {
-		if fresh {
+		if rotated {
 			if err := e.putRotated(tx, e.cfg.Now()); err != nil {
 				return err
 			}
