@@ -9,6 +9,9 @@
 //
 // (the real ports when :0 was asked for). SIGTERM or SIGINT stops it
 // gracefully: stop accepting, flush writers, close the store, exit 0.
+// With --cluster nats://HOST:PORT[,...] accounts, prekeys and mailboxes live
+// in NATS JetStream and several relay nodes serve the same users (see
+// relay/CLUSTER.md).
 package main
 
 import (

@@ -9,12 +9,14 @@ import (
 	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/securep2p/securep2p/metrics"
 	"github.com/securep2p/securep2p/relay"
+	"github.com/securep2p/securep2p/relay/cluster"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -33,6 +35,8 @@ type args struct {
 	listen, metrics, stateDir string
 	certFile, keyFile         string
 	showVersion               bool
+	cluster                   string // NATS URLs, comma-separated; empty: embedded store
+	clusterReplicas           int
 	cfg                       relay.Config
 }
 
@@ -46,6 +50,8 @@ func parseArgs(argv []string, stderr io.Writer) (*args, error) {
 	fs.StringVar(&a.certFile, "cert", "", "TLS certificate PEM (with --key); default: self-signed in the state dir")
 	fs.StringVar(&a.keyFile, "key", "", "TLS private key PEM (with --cert)")
 	fs.BoolVar(&a.showVersion, "version", false, "print the version and exit")
+	fs.StringVar(&a.cluster, "cluster", "", "NATS JetStream URLs nats://HOST:PORT[,nats://...]: keep accounts, prekeys and mailboxes in NATS and route between relay nodes (default: embedded bbolt, one node)")
+	fs.IntVar(&a.clusterReplicas, "cluster-replicas", 3, "JetStream replicas of the mail stream and buckets (with --cluster)")
 	c := &a.cfg
 	fs.DurationVar(&c.MailboxTTL, "mailbox-ttl", 30*24*time.Hour, "how long an unacknowledged envelope is kept")
 	fs.Int64Var(&c.MailboxMaxMsgs, "mailbox-max-msgs", 10000, "envelopes per mailbox")
@@ -90,12 +96,34 @@ func run(ctx context.Context, argv []string, stdout, stderr io.Writer) error {
 	a.cfg.StateDir = a.stateDir
 	a.cfg.Metrics = metrics.NewRelay(reg)
 	a.cfg.Logger = slog.New(slog.NewTextHandler(stderr, nil))
+	if a.cluster != "" {
+		node, err := openCluster(ctx, a, reg)
+		if err != nil {
+			return err
+		}
+		defer node.Close()
+		a.cfg.Store, a.cfg.Router = node, node.Router()
+	}
 	srv, err := relay.New(a.cfg)
 	if err != nil {
 		return err
 	}
 	defer srv.Close()
 	return serve(ctx, a, srv, reg, stdout)
+}
+
+// openCluster connects to the NATS cluster named by --cluster (the relay
+// then keeps its state there; see relay/CLUSTER.md).
+func openCluster(ctx context.Context, a *args, reg prometheus.Registerer) (*cluster.Node, error) {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	node, err := cluster.Open(ctx, cluster.Config{URLs: strings.Split(a.cluster, ","), Replicas: a.clusterReplicas,
+		MailboxTTL: a.cfg.MailboxTTL, MailboxMaxMsgs: a.cfg.MailboxMaxMsgs, MailboxMaxBytes: a.cfg.MailboxMaxBytes,
+		MaxPrekeys: a.cfg.MaxPrekeys, Registerer: reg, Logger: a.cfg.Logger})
+	if err != nil {
+		return nil, fmt.Errorf("--cluster: %w", err)
+	}
+	return node, nil
 }
 
 func serve(ctx context.Context, a *args, srv *relay.Server, reg prometheus.Gatherer, stdout io.Writer) error {

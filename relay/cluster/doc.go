@@ -1,0 +1,57 @@
+// Package cluster runs several p2p-relay processes as one relay over NATS
+// JetStream: it implements the relay's storage interface ([store.Store])
+// and routing interface (relay.Router) on a NATS cluster, so that users
+// connected to different relay nodes reach each other and the death of a
+// relay node loses nothing.
+//
+// # What it owns
+//
+//   - [Node]: one relay node's connection to NATS. It is the node's
+//     [store.Store], and [Node.Router] is its relay.Router.
+//
+//   - The JetStream layout (fixed names, the same on every node): the
+//     stream P2P_MAIL with one subject p2p.mail.<user> per recipient and
+//     one message (CBOR) per envelope, removed on Ack; the key-value bucket
+//     p2p_accounts (a.<user>: account, p.<user>: one-time prekeys); the
+//     bucket p2p_mailidx (i.<user>.<id hex>: index entry, pending, live or
+//     ack tombstone; m.<user>: quota accounting); and the core NATS subject
+//     p2p.notify.<user> ("new mail" and "attached elsewhere" notices for the
+//     node holding the user's connection).
+//
+// # What it promises
+//
+//   - The same promises as the embedded store: Append reports Stored only
+//     after JetStream acknowledged the write (which, with Replicas > 1,
+//     means a quorum of NATS servers stored it); Append is idempotent per
+//     (recipient, id), also after the envelope was acked (the index keeps a
+//     tombstone until the envelope would have expired), and a retry of a
+//     half-done append is caught by JetStream's Nats-Msg-Id window;
+//     per-recipient order follows the stream sequence, which is the Seq
+//     reported by Append and used by Pending.
+//   - A username is created once and a one-time prekey is handed out once,
+//     whichever node is asked: both go through compare-and-set on a
+//     JetStream key-value entry.
+//   - The per-user message quota is enforced by the NATS server itself
+//     (MaxMsgsPerSubject with DiscardNewPerSubject); the byte quota is
+//     checked against the user's accounting entry before the write (it can
+//     be exceeded by the envelopes in flight at the same moment, never by
+//     more).
+//   - Records are CBOR in the project's strict encoding; a record that fails
+//     to decode is [store.ErrCorrupt], never trusted. Bodies are opaque
+//     end-to-end ciphertext; nothing secret reaches a log, an error or a
+//     metric label (metric labels are fixed operation names).
+//
+// # What it does not do
+//
+// It does not run or configure the NATS servers (see relay/CLUSTER.md), and
+// it does not secure the NATS connections: run NATS on a private network or
+// with TLS and credentials in the URLs. It does not share the relay key:
+// the operator copies the key file to every node. Account reads use the
+// buckets' direct gets, which a replica may answer a moment behind the
+// leader: a send to a user registered a few milliseconds earlier on another
+// node can be refused as an unknown user (the sender retries). Expiry
+// sweeps decrement the accounting exactly once per envelope (whichever node
+// deletes it), but a node that dies between deleting an envelope and
+// updating the accounting leaves the byte count one envelope high until the
+// entry expires.
+package cluster

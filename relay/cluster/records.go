@@ -1,0 +1,161 @@
+package cluster
+
+import (
+	"encoding/hex"
+	"fmt"
+	"time"
+
+	"github.com/securep2p/securep2p/relay/store"
+	"github.com/securep2p/securep2p/wire"
+)
+
+// Stored record formats: CBOR in the project's single strict encoding.
+
+type accountRec struct {
+	PasswordHash []byte            `cbor:"1,keyasint"`
+	IdentityKey  []byte            `cbor:"2,keyasint"`
+	SignedPrekey wire.SignedPrekey `cbor:"3,keyasint"`
+	CreatedAt    int64             `cbor:"4,keyasint"` // Unix milliseconds
+}
+
+// prekeysRec is a user's one-time prekey pool, bound to the identity key it
+// was uploaded for: a pool whose key differs from the account's is empty.
+type prekeysRec struct {
+	IdentityKey []byte        `cbor:"1,keyasint"`
+	Keys        []wire.Prekey `cbor:"2,keyasint"` // sorted by ID, unique
+}
+
+type envelopeRec struct {
+	ID        []byte `cbor:"1,keyasint"`
+	From      string `cbor:"2,keyasint"`
+	Body      []byte `cbor:"3,keyasint"`
+	SentAt    int64  `cbor:"4,keyasint"` // Unix milliseconds
+	ExpiresAt int64  `cbor:"5,keyasint"` // Unix milliseconds
+}
+
+// Index entry states.
+const (
+	idxPending uint8 = iota + 1 // an append is (or was) writing the envelope
+	idxLive                     // the envelope is in the stream at Seq
+	idxTomb                     // acked; Seq is the deleted message
+)
+
+// indexRec is the per-(recipient, id) entry: it makes Append idempotent and
+// keeps acked ids until Until.
+type indexRec struct {
+	State uint8  `cbor:"1,keyasint"`
+	Seq   uint64 `cbor:"2,keyasint,omitempty"`
+	Until int64  `cbor:"3,keyasint"` // Unix milliseconds: the envelope's expiry
+}
+
+// metaRec is a mailbox's quota accounting.
+type metaRec struct {
+	Count int64 `cbor:"1,keyasint"`
+	Bytes int64 `cbor:"2,keyasint"`
+}
+
+func encode(v any) ([]byte, error) {
+	b, err := wire.Encode(v)
+	if err != nil {
+		return nil, fmt.Errorf("cluster: encode record: %w", err)
+	}
+	return b, nil
+}
+
+func decodeAccount(b []byte) (accountRec, error) {
+	var r accountRec
+	if err := wire.Decode(b, &r); err != nil {
+		return r, store.ErrCorrupt
+	}
+	if len(r.IdentityKey) != wire.KeySize || len(r.SignedPrekey.Key) != wire.KeySize ||
+		len(r.SignedPrekey.Signature) != wire.SigSize || len(r.PasswordHash) == 0 {
+		return r, store.ErrCorrupt
+	}
+	return r, nil
+}
+
+func decodePrekeys(b []byte) (prekeysRec, error) {
+	var r prekeysRec
+	if err := wire.Decode(b, &r); err != nil {
+		return r, store.ErrCorrupt
+	}
+	for i, p := range r.Keys {
+		if len(p.Key) != wire.KeySize || i > 0 && r.Keys[i-1].ID >= p.ID {
+			return r, store.ErrCorrupt
+		}
+	}
+	return r, nil
+}
+
+func decodeEnvelope(b []byte) (envelopeRec, error) {
+	var r envelopeRec
+	if err := wire.Decode(b, &r); err != nil {
+		return r, store.ErrCorrupt
+	}
+	if len(r.ID) != wire.IDSize || len(r.Body) > wire.MaxBodySize || len(r.From) > wire.MaxUsernameLen {
+		return r, store.ErrCorrupt
+	}
+	return r, nil
+}
+
+func decodeIndex(b []byte) (indexRec, error) {
+	var r indexRec
+	if err := wire.Decode(b, &r); err != nil || r.State < idxPending || r.State > idxTomb {
+		return indexRec{}, store.ErrCorrupt
+	}
+	return r, nil
+}
+
+func decodeMeta(b []byte) (metaRec, error) {
+	var r metaRec
+	if err := wire.Decode(b, &r); err != nil || r.Count < 0 || r.Bytes < 0 {
+		return metaRec{}, store.ErrCorrupt
+	}
+	return r, nil
+}
+
+func millis(t time.Time) int64 {
+	if t.IsZero() {
+		return 0
+	}
+	return t.UnixMilli()
+}
+
+func fromMillis(ms int64) time.Time {
+	if ms == 0 {
+		return time.Time{}
+	}
+	return time.UnixMilli(ms)
+}
+
+// expired reports whether a deadline in Unix milliseconds has passed at now.
+func expired(untilMS int64, now time.Time) bool {
+	return untilMS != 0 && untilMS <= now.UnixMilli()
+}
+
+// Names. Usernames are wire.NormalizeUsername output ([a-z][a-z0-9_]*), safe
+// as one subject token and as a key-value key.
+const (
+	mailStream    = "P2P_MAIL"
+	mailPrefix    = "p2p.mail."
+	notifyPrefix  = "p2p.notify."
+	accountBucket = "p2p_accounts"
+	indexBucket   = "p2p_mailidx"
+)
+
+func mailSubject(user string) string   { return mailPrefix + user }
+func notifySubject(user string) string { return notifyPrefix + user }
+func accountKey(user string) string    { return "a." + user }
+func prekeysKey(user string) string    { return "p." + user }
+func metaKey(user string) string       { return "m." + user }
+func indexKey(user string, id store.ID) string {
+	return "i." + user + "." + hex.EncodeToString(id[:])
+}
+func msgID(user string, id store.ID) string { return user + "." + hex.EncodeToString(id[:]) }
+
+// validUser rejects names that are not normalised usernames (they would
+// break the subject and key layout).
+func validUser(user string) bool {
+	n, ok := wire.NormalizeUsername(user)
+	return ok && n == user
+}

@@ -1,0 +1,172 @@
+package cluster
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/nats-io/nats.go"
+
+	"github.com/securep2p/securep2p/relay"
+)
+
+// Router returns the node's relay.Router: the node holding a user's
+// connection subscribes to p2p.notify.<user>; Notify for a user connected
+// elsewhere publishes there (core NATS, fire and forget: the envelope is
+// already durable, a lost notice only delays delivery until the next
+// wake). Attaching publishes an "attached" notice so that other nodes stop
+// pushing to an older connection of the same user.
+func (n *Node) Router() relay.Router { return n.router }
+
+// attachPrefix marks an "attached on node X" notice; an empty payload is
+// "new mail".
+const attachPrefix = "attached:"
+
+// renotifyAfter: wakes repeated after Attach, because a new subscription
+// reaches the other NATS servers a moment later and a notice published in
+// between is not delivered.
+var renotifyAfter = []time.Duration{250 * time.Millisecond, time.Second}
+
+type router struct {
+	n    *Node
+	id   string
+	msgs chan *nats.Msg
+	quit chan struct{}
+	wg   sync.WaitGroup
+
+	mu    sync.Mutex
+	local map[string]*target // user -> the session this node pushes to
+}
+
+type target struct {
+	s   relay.Notifier
+	sub *nats.Subscription
+}
+
+func newRouter(n *Node) *router {
+	var id [8]byte
+	rand.Read(id[:])
+	r := &router{n: n, id: hex.EncodeToString(id[:]), msgs: make(chan *nats.Msg, 4096),
+		quit: make(chan struct{}), local: map[string]*target{}}
+	r.wg.Add(1)
+	go r.dispatch()
+	return r
+}
+
+// Attach implements relay.Router.
+func (r *router) Attach(user string, s relay.Notifier) func() {
+	t := r.take(user, s)
+	r.publish(user, []byte(attachPrefix+r.id))
+	s.Notify()
+	for _, d := range renotifyAfter {
+		time.AfterFunc(d, func() { r.notifyLocal(user, s) })
+	}
+	return func() { r.detach(user, t) }
+}
+
+// take makes s user's local target, subscribing when the user had none.
+func (r *router) take(user string, s relay.Notifier) *target {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	t := &target{s: s}
+	if old := r.local[user]; old != nil {
+		t.sub = old.sub
+	} else if validUser(user) {
+		sub, err := r.n.nc.ChanSubscribe(notifySubject(user), r.msgs)
+		if err != nil {
+			r.n.cfg.Logger.Warn("cluster: subscribe for notices", "err", err)
+		}
+		t.sub = sub
+	}
+	r.local[user] = t
+	return t
+}
+
+func (r *router) detach(user string, t *target) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.local[user] == t {
+		r.drop(user)
+	}
+}
+
+// drop forgets user's local target; r.mu is held.
+func (r *router) drop(user string) {
+	if t := r.local[user]; t != nil && t.sub != nil {
+		_ = t.sub.Unsubscribe()
+	}
+	delete(r.local, user)
+}
+
+// Notify implements relay.Router: local sessions are woken directly,
+// others through NATS.
+func (r *router) Notify(user string) {
+	r.mu.Lock()
+	t := r.local[user]
+	r.mu.Unlock()
+	if t != nil {
+		t.s.Notify()
+		return
+	}
+	r.publish(user, nil)
+}
+
+func (r *router) notifyLocal(user string, s relay.Notifier) {
+	r.mu.Lock()
+	t := r.local[user]
+	r.mu.Unlock()
+	if t != nil && t.s == s {
+		s.Notify()
+	}
+}
+
+func (r *router) publish(user string, payload []byte) {
+	if !validUser(user) {
+		return
+	}
+	if err := r.n.nc.Publish(notifySubject(user), payload); err != nil {
+		r.n.m.errs.WithLabelValues(opPublish).Inc()
+		return
+	}
+	r.n.m.notify.WithLabelValues("out").Inc()
+}
+
+// dispatch handles notices received for users connected here.
+func (r *router) dispatch() {
+	defer r.wg.Done()
+	for {
+		select {
+		case m := <-r.msgs:
+			r.handle(m)
+		case <-r.quit:
+			return
+		}
+	}
+}
+
+func (r *router) handle(m *nats.Msg) {
+	user := strings.TrimPrefix(m.Subject, notifyPrefix)
+	r.n.m.notify.WithLabelValues("in").Inc()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	t := r.local[user]
+	switch {
+	case t == nil:
+	case len(m.Data) == 0:
+		t.s.Notify()
+	case string(m.Data) != attachPrefix+r.id:
+		r.drop(user) // the user attached on another node: push there only
+	}
+}
+
+func (r *router) close() {
+	close(r.quit)
+	r.wg.Wait()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for user := range r.local {
+		r.drop(user)
+	}
+}
