@@ -48,6 +48,39 @@ func BenchmarkDecrypt200(b *testing.B) {
 // produced it.
 func BenchmarkDHRatchetTurn(b *testing.B) {
 	as, bs := establish(b, newParty(b, "alice", 0), newParty(b, "bob", 0))
+	unpaced(as, bs) // every message turns
+	s, r := as, bs
+	for b.Loop() {
+		env, err := s.Encrypt(benchPlain)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := r.Decrypt(env); err != nil {
+			b.Fatal(err)
+		}
+		s, r = r, s
+	}
+}
+
+// BenchmarkPingPong200: a conversation of 200-byte messages alternating
+// between two sessions with the default pacing (a DH turn at most every
+// MinTurnInterval or MaxChainMessages per side); per message: one Encrypt
+// and one Decrypt.
+func BenchmarkPingPong200(b *testing.B) {
+	as, bs := establish(b, newParty(b, "alice", 0), newParty(b, "bob", 0))
+	pingPong(b, as, bs)
+}
+
+// BenchmarkPingPong200EveryTurn: as BenchmarkPingPong200 with a DH turn on
+// every message (the unpaced double ratchet), for comparison.
+func BenchmarkPingPong200EveryTurn(b *testing.B) {
+	as, bs := establish(b, newParty(b, "alice", 0), newParty(b, "bob", 0))
+	unpaced(as, bs)
+	pingPong(b, as, bs)
+}
+
+func pingPong(b *testing.B, as, bs *Session) {
+	b.ReportAllocs()
 	s, r := as, bs
 	for b.Loop() {
 		env, err := s.Encrypt(benchPlain)

@@ -13,8 +13,21 @@
 //     the header and the ciphertext; the MAC is checked in constant time
 //     before anything is decrypted. A re-addressed, relabelled, replayed or
 //     altered envelope fails.
-//   - Forward secrecy and post-compromise recovery from the double ratchet;
-//     no (key, IV) pair is ever used twice (every message key is fresh).
+//   - Forward secrecy per message from the symmetric chain step (every
+//     message key is derived, used once and forgotten; no (key, IV) pair is
+//     ever used twice) and post-compromise recovery from the DH ratchet.
+//   - Paced DH turns (security trade-off, see pacing.go): receiving a new
+//     peer ratchet key does the receiving half of the DH step at once; the
+//     sending half (a fresh ratchet key of ours) is done by Encrypt only
+//     when [MinTurnInterval] has passed since this side's last turn or
+//     [MaxChainMessages] messages were sent on the current chain, otherwise
+//     the current sending chain continues. The responder's first reply is
+//     always under a fresh key. So a conversation recovers from a
+//     compromised state within one round trip once MinTurnInterval or
+//     MaxChainMessages is reached, instead of after every round trip; per
+//     message forward secrecy is unchanged. Peers that turn on every round
+//     trip (the unpaced double ratchet) interoperate: the wire format and
+//     the receiving rules are the same.
 //   - Bounded work and memory per message: at most [MaxSkip] skipped keys per
 //     chain (a larger jump is rejected before any key is derived) and
 //     [MaxSkippedKeys] per session (the oldest are evicted, and an evicted

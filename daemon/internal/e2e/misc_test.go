@@ -42,7 +42,9 @@ func TestSafetyNumberChanges(t *testing.T) {
 // TestSessionRoundTrip: a session serialised mid-conversation (skipped keys,
 // retired chains, counters) continues exactly like the original.
 func TestSessionRoundTrip(t *testing.T) {
+	clk := useFakeClock(t)
 	as, bs := establish(t, newParty(t, "alice", 1), newParty(t, "bob", 1))
+	clk.advance(MinTurnInterval) // alice's "one" and bob's "turn" are DH-ratchet turns
 	e0 := mustEncrypt(t, as, "zero")
 	mustDecrypt(t, bs, mustEncrypt(t, as, "one"), "one")
 	mustDecrypt(t, as, mustEncrypt(t, bs, "turn"), "turn")

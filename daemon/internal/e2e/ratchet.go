@@ -7,9 +7,13 @@ import (
 )
 
 // decryptNewRatchet handles a message under a peer ratchet key not seen
-// before: it skips the rest of the current receiving chain (up to PN), runs
-// the DH ratchet, and verifies the message. Only after the MAC verified does
-// it generate our next ratchet key and commit the whole new state.
+// before: it skips the rest of the current receiving chain (up to PN), does
+// the receiving half of the DH ratchet, and verifies the message. The
+// sending half is left pending for Encrypt (pacing.go), except on the
+// responder's first message, where there is no sending chain yet: then it
+// is done here, so the first reply is always under a fresh key and the
+// signed-prekey copy is wiped at once. Nothing is committed unless the MAC
+// verified.
 func (s *Session) decryptNewRatchet(p *parsed, ratchet secp.PublicKey) ([]byte, error) {
 	e := &p.env
 	if ratchet == s.st.sendPriv.Public() || (!s.st.hasRecv && ratchet == s.st.recvPub) {
@@ -37,13 +41,28 @@ func (s *Session) decryptNewRatchet(p *parsed, ratchet secp.PublicKey) ([]byte, 
 		wipeEntries(pending)
 		return nil, err
 	}
-	next, err := s.turn(root, ratchet, nextRecv, e.N+1)
-	if err != nil {
-		wipeEntries(pending)
-		return nil, err
+	next := s.receiveHalf(root, ratchet, nextRecv, e.N+1)
+	if s.st.recvPub.IsZero() { // the responder's first message: no sending chain yet
+		if next, err = sendTurn(next); err != nil {
+			wipeEntries(pending)
+			return nil, err
+		}
 	}
 	s.commitTurn(next, pending)
 	return pt, nil
+}
+
+// receiveHalf builds the state after receiving on peerRatchet: the new
+// receiving chain, the advanced root key, and a pending sending-side turn.
+// Our ratchet key and sending chain are unchanged: the peer's receiving
+// chain for them stays valid until we turn.
+func (s *Session) receiveHalf(root [keySize]byte, peerRatchet secp.PublicKey, recvCK [keySize]byte, recvN uint32) ratchetState {
+	st := s.st
+	st.root = root
+	st.recvPub, st.hasRecv, st.recvCK, st.recvN = peerRatchet, true, recvCK, recvN
+	st.prekey = nil // the peer has replied
+	st.turnPending = true
+	return st
 }
 
 // dhStep is one root-chain step: KDF_RK(root, ECDH(priv, pub)).
@@ -60,25 +79,6 @@ func dhStep(root *[keySize]byte, priv *secp.PrivateKey, pub secp.PublicKey) (new
 	return newRoot, chain, nil
 }
 
-// turn builds the state after receiving on peerRatchet: a fresh ratchet key
-// of ours and the sending chain from it.
-func (s *Session) turn(root [keySize]byte, peerRatchet secp.PublicKey, recvCK [keySize]byte, recvN uint32) (ratchetState, error) {
-	priv, err := newPrivateKey()
-	if err != nil {
-		return ratchetState{}, fmt.Errorf("e2e: ratchet key: %w", err)
-	}
-	root2, sendCK, err := dhStep(&root, priv, peerRatchet)
-	if err != nil {
-		priv.Wipe()
-		return ratchetState{}, err
-	}
-	return ratchetState{
-		root: root2, sendPriv: priv, sendCK: sendCK, sendN: 0, pn: s.st.sendN,
-		recvPub: peerRatchet, hasRecv: true, recvCK: recvCK, recvN: recvN,
-		baseKey: s.st.baseKey, // prekey cleared: the peer has replied
-	}, nil
-}
-
 func (s *Session) commitTurn(next ratchetState, pending []skipEntry) {
 	if s.st.hasRecv {
 		s.retired = append(s.retired, s.st.recvPub)
@@ -87,6 +87,14 @@ func (s *Session) commitTurn(next ratchetState, pending []skipEntry) {
 		}
 	}
 	s.skipped.add(pending)
-	s.st.sendPriv.Wipe()
+	s.replaceState(next)
+}
+
+// replaceState commits next, wiping our previous ratchet key if next has a
+// new one.
+func (s *Session) replaceState(next ratchetState) {
+	if next.sendPriv != s.st.sendPriv {
+		s.st.sendPriv.Wipe()
+	}
 	s.st = next
 }

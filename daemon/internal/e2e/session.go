@@ -21,6 +21,7 @@ type Session struct {
 	skipped            *skippedStore
 	retired            []secp.PublicKey // previous peer ratchet keys, oldest first
 	adSend, adRecv     []byte
+	pace               pacing // defaultPacing except in tests
 }
 
 // ratchetState is the part of a Session a decryption replaces as a whole
@@ -37,6 +38,10 @@ type ratchetState struct {
 	recvN    uint32         // next expected message number in the receiving chain
 	prekey   *prekeyPart    // initiator: sent with every message until the peer replies
 	baseKey  secp.PublicKey // responder: base key of the prekey messages that set it up
+	// turnPending: the peer sent under a new ratchet key (recvPub) and we
+	// have not yet done the sending half of that DH step (pacing.go).
+	turnPending bool
+	lastTurn    int64 // Unix ms of our last sending-side turn (new ratchet key)
 }
 
 // observeMessageKeys, when set by tests, sees every (AES key, IV) pair
@@ -46,9 +51,9 @@ var observeMessageKeys func(aesKey, iv []byte)
 func newSession(selfName, peerName string, selfKey, peerKey secp.PublicKey) *Session {
 	return &Session{
 		selfName: selfName, peerName: peerName, selfKey: selfKey, peerKey: peerKey,
-		skipped: newSkippedStore(),
-		adSend:  associatedData(selfKey, peerKey, selfName, peerName),
-		adRecv:  associatedData(peerKey, selfKey, peerName, selfName),
+		skipped: newSkippedStore(), pace: defaultPacing,
+		adSend: associatedData(selfKey, peerKey, selfName, peerName),
+		adRecv: associatedData(peerKey, selfKey, peerName, selfName),
 	}
 }
 
@@ -73,24 +78,48 @@ func (s *Session) SkippedKeys() int { return s.skipped.len() }
 
 // Encrypt seals plaintext (use EncodeContent) as the next message and
 // returns the envelope. Until the peer has replied, envelopes are prekey
-// messages, each able to set up the session on its own.
+// messages, each able to set up the session on its own. A pending
+// sending-side DH-ratchet turn is done first when it is due (pacing.go). On
+// error the session is unchanged.
 func (s *Session) Encrypt(plaintext []byte) ([]byte, error) {
 	if len(plaintext) > MaxPlaintext {
 		return nil, fmt.Errorf("%w: plaintext of %d bytes", ErrTooLarge, len(plaintext))
 	}
-	if s.st.sendN == math.MaxUint32 {
+	st := s.st
+	if s.turnDue() {
+		var err error
+		if st, err = sendTurn(st); err != nil {
+			return nil, err
+		}
+	}
+	out, err := s.seal(&st, plaintext)
+	if err != nil {
+		if st.sendPriv != s.st.sendPriv {
+			st.sendPriv.Wipe()
+		}
+		return nil, err
+	}
+	s.replaceState(st)
+	return out, nil
+}
+
+// seal encrypts plaintext as the next message of st's sending chain and
+// advances the chain in st.
+func (s *Session) seal(st *ratchetState, plaintext []byte) ([]byte, error) {
+	if st.sendN == math.MaxUint32 {
 		return nil, fmt.Errorf("%w: sending chain exhausted", ErrTooLarge)
 	}
 	m := getMacer()
 	defer putMacer(m)
-	seed, next := m.chainStep(&s.st.sendCK)
+	seed, next := m.chainStep(&st.sendCK)
 	mk := m.expand(&seed, messageKeysInfo)
+	clear(seed[:])
 	defer mk.wipe()
 	if observeMessageKeys != nil {
 		observeMessageKeys(mk.aes[:], mk.iv[:])
 	}
-	e := envelope{Version: Version, Prekey: s.st.prekey, Ratchet: s.st.sendPriv.Public().Bytes(),
-		N: s.st.sendN, PN: s.st.pn, Ciphertext: make([]byte, len(plaintext))}
+	e := envelope{Version: Version, Prekey: st.prekey, Ratchet: st.sendPriv.Public().Bytes(),
+		N: st.sendN, PN: st.pn, Ciphertext: make([]byte, len(plaintext))}
 	ctrXOR(&mk, e.Ciphertext, plaintext)
 	e.MAC = m.tag(&mk, s.adSend, &e, nil)
 	out, err := wire.Encode(&e)
@@ -100,7 +129,7 @@ func (s *Session) Encrypt(plaintext []byte) ([]byte, error) {
 	if len(out) > MaxEnvelope {
 		return nil, fmt.Errorf("%w: envelope of %d bytes", ErrTooLarge, len(out))
 	}
-	s.st.sendCK, s.st.sendN = next, s.st.sendN+1
+	st.sendCK, st.sendN = next, st.sendN+1
 	return out, nil
 }
 

@@ -13,12 +13,14 @@ type queued struct {
 	want string
 }
 
-// TestShuffled50EachWayAcrossRatchetTurns: 5 rounds of 10 messages each way;
-// in every round half the messages are held back, and all held messages are
-// delivered shuffled at the end, across 10 DH-ratchet turns. Every message
-// decrypts exactly once; the first delivered message may be any of the
-// initial prekey messages.
+// TestShuffled50EachWayAcrossRatchetTurns: 5 rounds of 10 messages each way,
+// MinTurnInterval apart (paced turns: each side turns at most once per
+// round); in every round half the messages are held back, and all held
+// messages are delivered shuffled at the end, across at least 8 DH-ratchet
+// turns. Every message decrypts exactly once; the first delivered message
+// may be any of the initial prekey messages.
 func TestShuffled50EachWayAcrossRatchetTurns(t *testing.T) {
+	clk := useFakeClock(t)
 	rng := rand.New(rand.NewPCG(1, 2))
 	alice, bob := newParty(t, "alice", 5), newParty(t, "bob", 5)
 	as, err := Initiate(alice.id, alice.name, bob.bundle(t))
@@ -40,12 +42,20 @@ func TestShuffled50EachWayAcrossRatchetTurns(t *testing.T) {
 		bs = s
 	}
 	n := 0
+	keys := map[[33]byte]bool{}
 	for round := range 5 {
+		clk.advance(MinTurnInterval)
 		ab := sendRound(t, as, "ab", round*10)
 		held = append(held, deliverHalf(rng, ab, recvBob)...)
 		ba := sendRound(t, bs, "ba", round*10)
 		held = append(held, deliverHalf(rng, ba, func(q queued) { mustDecrypt(t, as, q.env, q.want) })...)
+		for _, q := range append(ab, ba...) {
+			keys[ratchetOf(t, q.env).Array()] = true
+		}
 		n += 20
+	}
+	if len(keys) < 9 { // the initial key, then at least 8 turns
+		t.Fatalf("only %d ratchet keys: the test crossed too few DH turns", len(keys))
 	}
 	rng.Shuffle(len(held), func(i, j int) { held[i], held[j] = held[j], held[i] })
 	for _, q := range held {
@@ -101,6 +111,7 @@ func deliverHalf(rng *rand.Rand, qs []queued, deliver func(queued)) []queued {
 // MaxSkip ahead is accepted.
 func TestGapBeyondMaxSkipRejected(t *testing.T) {
 	as, bs := establish(t, newParty(t, "alice", 1), newParty(t, "bob", 1))
+	unpaced(as, bs) // a turn per round trip: the first 502 messages stay in one chain
 	envs := make([][]byte, MaxSkip+2)
 	for i := range envs {
 		envs[i] = mustEncrypt(t, as, msgName("m", i))
@@ -127,6 +138,7 @@ func TestGapBeyondMaxSkipRejected(t *testing.T) {
 // oldest, and an evicted message is reported as a duplicate.
 func TestSkippedKeyCapEvictsOldest(t *testing.T) {
 	as, bs := establish(t, newParty(t, "alice", 1), newParty(t, "bob", 1))
+	unpaced(as, bs) // chain1 is one chain; "turn" starts chain2
 	chain1 := make([][]byte, MaxSkip+1)
 	for i := range chain1 {
 		chain1[i] = mustEncrypt(t, as, msgName("c1", i))
@@ -167,6 +179,7 @@ func TestDuplicateRejected(t *testing.T) {
 // TestBitFlipHeader: flipping any bit of a MAC'd header field fails the MAC.
 func TestBitFlipHeader(t *testing.T) {
 	as, bs := establish(t, newParty(t, "alice", 1), newParty(t, "bob", 1))
+	unpaced(as, bs) // "a" starts a new chain, so "target" has N = 1
 	mustDecrypt(t, bs, mustEncrypt(t, as, "a"), "a")
 	env := mustEncrypt(t, as, "target") // N = 1
 	before := stateBytes(t, bs)
@@ -275,6 +288,7 @@ func TestBadSignedPrekeySignature(t *testing.T) {
 // key, current chain, new chain, gap) leave the serialised state identical.
 func TestStateUnchangedAfterFailedDecrypt(t *testing.T) {
 	as, bs := establish(t, newParty(t, "alice", 1), newParty(t, "bob", 1))
+	unpaced(as, bs) // e2 is in a new chain
 	e0, e1 := mustEncrypt(t, as, "zero"), mustEncrypt(t, as, "one")
 	mustDecrypt(t, bs, e1, "one") // e0 is now a skipped key
 	mustDecrypt(t, as, mustEncrypt(t, bs, "turn"), "turn")

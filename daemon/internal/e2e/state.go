@@ -3,6 +3,7 @@ package e2e
 import (
 	"encoding/binary"
 	"fmt"
+	"math"
 
 	"github.com/securep2p/securep2p/wire"
 	"github.com/securep2p/securep2p/wire/secp"
@@ -29,7 +30,21 @@ type sessionState struct {
 	BaseKey  []byte      `cbor:"15,keyasint,omitempty"` // 33
 	Retired  []byte      `cbor:"16,keyasint,omitempty"` // n x 33, oldest first
 	Skipped  []byte      `cbor:"17,keyasint,omitempty"` // n x (33 key || be32 n || 32 seed), oldest first
+	// Since version 2 (paced sending-side turns, pacing.go):
+	TurnPending bool   `cbor:"18,keyasint,omitempty"` // the sending half of a DH step is pending
+	LastTurn    uint64 `cbor:"19,keyasint,omitempty"` // Unix ms of our last sending-side turn
 }
+
+// sessionStateVersion is the version of sessionState (independent of the
+// protocol Version carried in envelopes).
+//
+// History:
+//
+//	1: first form.
+//	2: paced sending-side turns: TurnPending and LastTurn. Version 1 states
+//	   are still read: they never have a pending turn, and LastTurn 0 makes
+//	   the next turn due at once.
+const sessionStateVersion = 2
 
 const skippedRow = secp.PublicKeySize + 4 + keySize
 
@@ -41,10 +56,10 @@ func (s *Session) MarshalBinary() ([]byte, error) {
 }
 
 func (s *Session) toState() *sessionState {
-	st := &sessionState{Version: Version, SelfName: s.selfName, PeerName: s.peerName,
+	st := &sessionState{Version: sessionStateVersion, SelfName: s.selfName, PeerName: s.peerName,
 		SelfKey: s.selfKey.Bytes(), PeerKey: s.peerKey.Bytes(), Root: clone(s.st.root[:]),
 		SendPriv: s.st.sendPriv.Bytes(), SendCK: clone(s.st.sendCK[:]), SendN: s.st.sendN, PN: s.st.pn,
-		RecvN: s.st.recvN, Prekey: s.st.prekey}
+		RecvN: s.st.recvN, Prekey: s.st.prekey, TurnPending: s.st.turnPending, LastTurn: uint64(s.st.lastTurn)}
 	if !s.st.recvPub.IsZero() {
 		st.RecvPub = s.st.recvPub.Bytes()
 	}
@@ -96,7 +111,7 @@ type stateError string
 func (e stateError) Error() string { return string(e) }
 
 func (st *sessionState) session() (*Session, error) {
-	if st.Version != Version {
+	if st.Version != sessionStateVersion && (st.Version != 1 || st.TurnPending || st.LastTurn != 0) {
 		return nil, stateError("version")
 	}
 	if checkName(st.SelfName) != nil || checkName(st.PeerName) != nil || st.SelfName == st.PeerName {
@@ -141,6 +156,10 @@ func (st *sessionState) fillRatchet(r *ratchetState) error {
 	case st.RecvCK != nil || st.RecvN != 0:
 		return stateError("receiving chain")
 	}
+	if (st.TurnPending && !r.hasRecv) || st.LastTurn > math.MaxInt64 {
+		return stateError("turn")
+	}
+	r.turnPending, r.lastTurn = st.TurnPending, int64(st.LastTurn)
 	if st.BaseKey != nil {
 		if r.baseKey, err = secp.ParsePublicKey(st.BaseKey); err != nil {
 			return stateError("base key")

@@ -42,6 +42,7 @@ func (w *vecWriter) line(s string)            { w.b.WriteString(s + "\n") }
 // requires the document to hold exactly these values.
 func TestProtocolDocE2EVectors(t *testing.T) {
 	defer deterministicKeys(t)()
+	clk := useFakeClock(t)
 	w := &vecWriter{}
 	alice, bob := newParty(t, "alice", 0), newParty(t, "bob", 1) // alice: 1 (identity), 2 (unused spk); bob: 3, 4 (spk), 5 (otk)
 	spk, _ := bob.store.SignedPrekey(1)
@@ -110,6 +111,7 @@ func TestProtocolDocE2EVectors(t *testing.T) {
 	}
 	checkVectorContent(t, ptr1, "hello alice")
 	w.kv("ratchet message 1 (bob)", r1)
+	clk.advance(MinTurnInterval)                  // alice's turn is due (pacing)
 	r2 := encodeVectorContent(t, as, "second", 3) // alice's ratchet key 9
 	ptr2, err := bs.Decrypt(r2)
 	if err != nil {

@@ -100,7 +100,7 @@ func initiateWith(self *Identity, selfName string, bb *bundle, ek *secp.PrivateK
 		return nil, err
 	}
 	s := newSession(selfName, bb.name, self.Public(), bb.identity)
-	s.st = ratchetState{root: root, sendPriv: ratchet, sendCK: sendCK, recvPub: bb.spk,
+	s.st = ratchetState{root: root, sendPriv: ratchet, sendCK: sendCK, recvPub: bb.spk, lastTurn: nowMillis(),
 		prekey: &prekeyPart{Identity: self.Public().Bytes(), BaseKey: ek.Public().Bytes(),
 			SignedPrekeyID: bb.spkID, OneTimeID: bb.otkID}}
 	return s, nil
