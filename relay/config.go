@@ -88,6 +88,10 @@ type Config struct {
 	// consume other users' one-time prekeys). Default 5/s, burst 50.
 	FetchRate  float64
 	FetchBurst int
+
+	// ackWait is how long a pushed envelope waits for the recipient's Ack
+	// before it is written (tests only). Default: the store's (100ms).
+	ackWait time.Duration
 }
 
 func (c *Config) populate() {

@@ -18,33 +18,35 @@ func (s *Server) handleConn(ctx context.Context, conn *quic.Conn) {
 	s.m.ConnectionsTotal.Inc()
 	s.m.Connections.Inc()
 	defer s.m.Connections.Dec()
-	hc, stream, err := s.handshake(ctx, conn)
+	hc, stream, bs, err := s.handshake(ctx, conn)
 	if err != nil {
 		return
 	}
-	newSession(s, conn, stream, hc).run(ctx)
+	newSession(s, conn, stream, bs, hc).run(ctx)
 }
 
-func (s *Server) handshake(ctx context.Context, conn *quic.Conn) (*hop.Conn, *quic.Stream, error) {
+func (s *Server) handshake(ctx context.Context, conn *quic.Conn) (*hop.Conn, *quic.Stream, *bufStream, error) {
 	hctx, cancel := context.WithTimeout(ctx, s.cfg.HandshakeTimeout)
 	defer cancel()
 	stream, err := conn.AcceptStream(hctx)
 	if err != nil {
 		s.handshakeFailed(conn, hctx, err)
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	_ = stream.SetDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
 	binding, err := hop.Binding(conn.ConnectionState().TLS)
 	if err == nil {
+		bs := newBufStream(stream)
 		var hc *hop.Conn
-		if hc, err = hop.Server(hctx, stream, binding, s.key); err == nil {
+		if hc, err = hop.Server(hctx, bs, binding, s.key); err == nil {
 			_ = stream.SetDeadline(time.Time{})
 			s.m.Handshakes.WithLabelValues(metrics.ResultOK).Inc()
-			return hc, stream, nil
+			bs.buffer()
+			return hc, stream, bs, nil
 		}
 	}
 	s.handshakeFailed(conn, hctx, err)
-	return nil, nil, err
+	return nil, nil, nil, err
 }
 
 // handshakeFailed counts and closes a connection whose handshake failed.

@@ -119,6 +119,7 @@ type client struct {
 	conn   *quic.Conn
 	stream *quic.Stream
 	hc     *hop.Conn
+	bs     *bufStream // nil: writes go straight to the stream
 	frames chan *wire.Frame
 	rerr   chan error
 	req    uint64
@@ -175,6 +176,15 @@ func (c *client) readLoop() {
 	}
 }
 
+// flush writes what a buffered client has buffered.
+func (c *client) flush() {
+	if c.bs != nil {
+		if err := c.bs.flush(); err != nil {
+			c.t.Errorf("flush: %v", err)
+		}
+	}
+}
+
 func (c *client) write(f *wire.Frame) {
 	c.t.Helper()
 	if err := c.hc.WriteFrame(f); err != nil {
@@ -185,6 +195,9 @@ func (c *client) write(f *wire.Frame) {
 // next returns the next frame, failing the test after 10 s.
 func (c *client) next() *wire.Frame {
 	c.t.Helper()
+	if len(c.frames) == 0 {
+		c.flush()
+	}
 	select {
 	case f, ok := <-c.frames:
 		if !ok {

@@ -22,7 +22,7 @@ type relayProc struct {
 	key  secp.PublicKey
 }
 
-func buildRelay(t *testing.T) string {
+func buildRelay(t testing.TB) string {
 	t.Helper()
 	bin := filepath.Join(t.TempDir(), "p2p-relay")
 	out, err := exec.Command("go", "build", "-o", bin, "./cmd/p2p-relay").CombinedOutput()
@@ -32,9 +32,9 @@ func buildRelay(t *testing.T) string {
 	return bin
 }
 
-func startProc(t *testing.T, bin, dir string) *relayProc {
+func startProc(t testing.TB, bin, dir string, flags ...string) *relayProc {
 	t.Helper()
-	cmd := exec.Command(bin, "--listen", "127.0.0.1:0", "--metrics", "127.0.0.1:0", "--state-dir", dir)
+	cmd := exec.Command(bin, append([]string{"--listen", "127.0.0.1:0", "--metrics", "127.0.0.1:0", "--state-dir", dir}, flags...)...)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		t.Fatal(err)

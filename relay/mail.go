@@ -22,7 +22,7 @@ func (ss *session) send(m *wire.Send) {
 		ss.reply(sendError(m.ID, wire.CodeUnknownUser))
 		return
 	}
-	if _, err := secp.ParsePublicKey(m.IdentityKey); err != nil {
+	if !ss.keys.valid(m.IdentityKey) {
 		ss.s.m.BadInput.WithLabelValues(metrics.BadKey).Inc()
 		ss.reply(sendError(m.ID, wire.CodeBadKey))
 		return
@@ -30,14 +30,15 @@ func (ss *session) send(m *wire.Send) {
 	now := ss.s.now()
 	e := store.Envelope{To: to, From: ss.username(), Body: m.Body, SentAt: now, ExpiresAt: now.Add(ss.s.cfg.MailboxTTL)}
 	copy(e.ID[:], m.ID)
-	if !ss.takeSlot() {
+	n := tokensFor(m.Body)
+	if !ss.takeTokens(n) {
 		return
 	}
-	ss.s.store.Append(e, m.IdentityKey, func(res store.AppendResult, err error) { ss.sent(e, res, err) })
+	ss.s.store.Append(e, m.IdentityKey, func(res store.AppendResult, err error) { ss.sent(&e, n, res, err) })
 }
 
 // sent runs on the store's commit goroutine: it must not block.
-func (ss *session) sent(e store.Envelope, res store.AppendResult, err error) {
+func (ss *session) sent(e *store.Envelope, tokens int, res store.AppendResult, err error) {
 	m := ss.s.m
 	var code wire.Code
 	switch {
@@ -47,9 +48,12 @@ func (ss *session) sent(e store.Envelope, res store.AppendResult, err error) {
 		code = wire.CodeInternal
 	case res.Status == store.Stored:
 		m.MessagesAccepted.Inc()
-		m.MessageBytes.WithLabelValues(metrics.DirectionIn).Add(float64(len(e.Body)))
+		ss.s.bytesIn.Add(float64(len(e.Body)))
 		ss.s.updateMailboxGauges()
 		ss.s.cfg.Router.Notify(e.To)
+	case res.Status == store.Acked:
+		m.MessagesAccepted.Inc()
+		ss.s.bytesIn.Add(float64(len(e.Body)))
 	case res.Status == store.Duplicate:
 		m.MessagesDuplicate.Inc()
 	case res.Status == store.UnknownUser:
@@ -62,11 +66,7 @@ func (ss *session) sent(e store.Envelope, res store.AppendResult, err error) {
 		m.MessagesRefused.WithLabelValues(metrics.RefusedFull).Inc()
 		code = wire.CodeMailboxFull
 	}
-	if code != 0 {
-		ss.answerSend(sendError(e.ID[:], code))
-		return
-	}
-	ss.answerSend(&wire.Frame{Accepted: &wire.Accepted{ID: e.ID[:]}})
+	ss.answerSend(answer{id: e.ID, code: code, tokens: tokens})
 }
 
 // ack deletes an envelope the recipient has stored.
@@ -81,4 +81,33 @@ func (ss *session) ack(a *wire.Ack) {
 		ss.s.m.DeliveryLatency.Observe(ss.s.now().Sub(res.SentAt).Seconds())
 		ss.s.updateMailboxGauges()
 	})
+}
+
+// keyCache remembers the last identity keys that parsed, so that a stream
+// of Sends to the same recipients does not decompress the same point again.
+type keyCache struct {
+	keys [4][wire.KeySize]byte
+	n    int // entries in use
+	next int // entry to replace
+}
+
+// valid reports whether k is a valid public key (secp.ParsePublicKey).
+func (c *keyCache) valid(k []byte) bool {
+	if len(k) != wire.KeySize {
+		return false
+	}
+	for i := range c.n {
+		if string(c.keys[i][:]) == string(k) {
+			return true
+		}
+	}
+	if _, err := secp.ParsePublicKey(k); err != nil {
+		return false
+	}
+	copy(c.keys[c.next][:], k)
+	c.next = (c.next + 1) % len(c.keys)
+	if c.n < len(c.keys) {
+		c.n++
+	}
+	return true
 }

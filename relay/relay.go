@@ -14,8 +14,13 @@
 // # What it promises
 //
 //   - Accepted is sent only after the envelope is committed and fsynced in the
-//     recipient's mailbox (group commit), Send is idempotent by id, and an
-//     envelope leaves the mailbox only on Ack or TTL expiry (counted).
+//     recipient's mailbox (group commit) or the connected recipient has
+//     acknowledged it. To a connected recipient the envelope is pushed from
+//     memory at once while its write waits AckWait in the commit queue; an
+//     Ack in time cancels the write (see relay/store held.go). Send is
+//     idempotent by id, and an envelope leaves the mailbox only on Ack or
+//     TTL expiry (counted). Per-recipient order holds across pushed and
+//     stored envelopes (deliver.go).
 //   - Passwords are hashed with Argon2id (19 MiB, t=2, p=1, random salt,
 //     parameters stored with the hash), a semaphore caps concurrent hashes, and
 //     an unknown user costs a dummy hash and gets the same Error frame as a
@@ -51,6 +56,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/quic-go/quic-go"
 
 	"github.com/securep2p/securep2p/metrics"
@@ -73,6 +79,8 @@ type Server struct {
 	fails    *failureLimiter
 	conns    addrCounter
 
+	bytesIn, bytesOut prometheus.Counter // MessageBytes by direction
+
 	handshaking atomic.Int64
 	addr        atomic.Pointer[net.UDPAddr]
 	ready       atomic.Bool
@@ -88,6 +96,8 @@ func New(cfg Config) (*Server, error) {
 	cfg.populate()
 	s := &Server{cfg: cfg, m: cfg.Metrics, key: cfg.Key, store: cfg.Store}
 	s.conns.m = map[string]int{}
+	s.bytesIn = s.m.MessageBytes.WithLabelValues(metrics.DirectionIn)
+	s.bytesOut = s.m.MessageBytes.WithLabelValues(metrics.DirectionOut)
 	if err := s.loadState(); err != nil {
 		return nil, err
 	}
@@ -127,11 +137,22 @@ func (s *Server) loadState() error {
 	if s.store == nil {
 		st, err := store.Open(s.cfg.path(DatabaseFile), store.Options{
 			MailboxMaxMsgs: s.cfg.MailboxMaxMsgs, MailboxMaxBytes: s.cfg.MailboxMaxBytes,
-			MaxPrekeys: s.cfg.MaxPrekeys, OnCommit: s.observeCommit})
+			MaxPrekeys: s.cfg.MaxPrekeys, OnCommit: s.observeCommit,
+			Push: s.pushFunc(), AckWait: s.cfg.ackWait})
 		if err != nil {
 			return err
 		}
 		s.store, s.ownStore = st, true
+	}
+	return nil
+}
+
+// pushFunc hands envelopes to connected recipients from memory when the
+// router can (the in-process one can); nil makes the store write every
+// envelope at once.
+func (s *Server) pushFunc() func(*store.Envelope) bool {
+	if p, ok := s.cfg.Router.(pusher); ok {
+		return p.push
 	}
 	return nil
 }

@@ -1,6 +1,10 @@
 package relay
 
-import "sync"
+import (
+	"sync"
+
+	"github.com/securep2p/securep2p/relay/store"
+)
 
 // Router finds where a user is connected. The in-process router
 // ([NewLocalRouter]) is the default; a clustered relay (NATS) will carry
@@ -50,4 +54,18 @@ func (r *localRouter) Notify(user string) {
 	if s != nil {
 		s.Notify()
 	}
+}
+
+// pusher is a Router that can hand an envelope to the recipient's session
+// from memory (see deliver.go). It must not block.
+type pusher interface {
+	push(e *store.Envelope) bool
+}
+
+func (r *localRouter) push(e *store.Envelope) bool {
+	r.mu.RLock()
+	n := r.m[e.To]
+	r.mu.RUnlock()
+	ss, ok := n.(*session)
+	return ok && ss.offer(e)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/quic-go/quic-go"
 
 	"github.com/securep2p/securep2p/metrics"
+	"github.com/securep2p/securep2p/relay/store"
 	"github.com/securep2p/securep2p/wire"
 	"github.com/securep2p/securep2p/wire/hop"
 )
@@ -21,20 +22,29 @@ const (
 
 // session is one authenticated-or-not client connection. The reader
 // goroutine (run) owns request handling; the writer goroutine (writeLoop)
-// is the only one touching hc.WriteFrame. Lock order: none (atomics and
-// channels only).
+// is the only one touching hc.WriteFrame and bs's write buffer. Lock
+// order: liveMu is a leaf (held only to append to or swap pushQ and
+// answers).
 type session struct {
 	s      *Server
 	conn   *quic.Conn
 	stream *quic.Stream
+	bs     *bufStream
 	hc     *hop.Conn
 	ip     string
 
-	out     chan outFrame // bounded write queue
-	slots   chan struct{} // Sends awaiting their commit answer (bounded)
-	wake    chan struct{} // cap 1: the mailbox may have news
-	closing chan struct{} // closed by fatal: writer flushes and closes
-	done    chan struct{} // closed when the writer has finished
+	out     chan *wire.Frame // bounded write queue (replies)
+	tokens  chan struct{}    // send window: Sends awaiting their answer (see takeTokens)
+	wake    chan struct{}    // cap 1: the mailbox may have news
+	live    chan struct{}    // cap 1: pushQ or answers have entries
+	closing chan struct{}    // closed by fatal: writer flushes and closes
+	done    chan struct{}    // closed when the writer has finished
+
+	liveMu  sync.Mutex
+	pushQ   []*store.Envelope // live envelopes in Seq order (bounded); guarded by liveMu
+	answers []answer          // answers to Sends (bounded by tokens); guarded by liveMu
+	spare   []*store.Envelope // writer only: the other pushQ buffer
+	spareA  []answer          // writer only: the other answers buffer
 
 	fatalOnce sync.Once
 	fatalF    *wire.Frame
@@ -42,15 +52,19 @@ type session struct {
 	user   atomic.Pointer[string] // nil: unauthenticated
 	detach func()                 // reader only
 
-	sendLim, fetchLim bucket // reader only
+	sendLim, fetchLim bucket   // reader only
+	keys              keyCache // reader only
 
-	cursorUser string // writer only: whose mailbox cursor is
-	cursor     uint64 // writer only: last Seq written
+	scratch    scratchFrames // writer only
+	cursorUser string        // writer only: whose mailbox cursor is
+	cursor     uint64        // writer only: last Seq written
+	needPull   bool          // writer only: read the mailbox before sleeping
 }
 
-func newSession(s *Server, conn *quic.Conn, stream *quic.Stream, hc *hop.Conn) *session {
-	return &session{s: s, conn: conn, stream: stream, hc: hc, ip: addrKey(conn.RemoteAddr()),
-		out: make(chan outFrame, 2*s.cfg.WriteQueue), slots: make(chan struct{}, s.cfg.WriteQueue), wake: make(chan struct{}, 1),
+func newSession(s *Server, conn *quic.Conn, stream *quic.Stream, bs *bufStream, hc *hop.Conn) *session {
+	return &session{s: s, conn: conn, stream: stream, bs: bs, hc: hc, ip: addrKey(conn.RemoteAddr()),
+		out: make(chan *wire.Frame, s.cfg.WriteQueue), tokens: make(chan struct{}, sendTokens),
+		wake: make(chan struct{}, 1), live: make(chan struct{}, 1),
 		closing: make(chan struct{}), done: make(chan struct{})}
 }
 
@@ -105,51 +119,13 @@ func (ss *session) fatal(code wire.Code) {
 	})
 }
 
-// outFrame is a queued frame; slot marks the answer to a Send, which frees
-// a send slot once written.
-type outFrame struct {
-	f    *wire.Frame
-	slot bool
-}
-
-// takeSlot waits for a free send slot: at most WriteQueue Sends await
-// their answer, so that answers always fit the queue (back pressure on this
-// connection's reader only). It reports false when the session is closing.
-func (ss *session) takeSlot() bool {
-	select {
-	case ss.slots <- struct{}{}:
-		return true
-	case <-ss.closing:
-		return false
-	}
-}
-
 // reply queues f for the writer, waiting while the queue is full (back
 // pressure on this connection's reader only).
 func (ss *session) reply(f *wire.Frame) {
 	select {
-	case ss.out <- outFrame{f: f}:
+	case ss.out <- f:
 	case <-ss.closing:
 		ss.s.m.QueueDrops.WithLabelValues(metrics.DropClosed).Inc()
-	}
-}
-
-// answerSend queues the answer to a Send that holds a slot, without
-// waiting (it runs on the store's commit goroutine). The slots guarantee
-// room; a full queue would be a counted drop (the sender re-sends; Send is
-// idempotent).
-func (ss *session) answerSend(f *wire.Frame) {
-	select {
-	case <-ss.closing:
-		ss.s.m.QueueDrops.WithLabelValues(metrics.DropClosed).Inc()
-		return
-	default:
-	}
-	select {
-	case ss.out <- outFrame{f: f, slot: true}:
-	default:
-		ss.s.m.QueueDrops.WithLabelValues(metrics.DropQueueFull).Inc()
-		<-ss.slots
 	}
 }
 
@@ -161,35 +137,51 @@ func sendError(id []byte, code wire.Code) *wire.Frame {
 	return &wire.Frame{Error: &wire.Error{Code: code, Message: code.String(), ID: id}}
 }
 
-// writeLoop is the writer: queued frames first, then mailbox deliveries.
+// writeLoop is the writer: queued frames first, then live envelopes and
+// mailbox reads in Seq order. It flushes the stream buffer only when it
+// has nothing more to write, so bursts leave in few stream Writes.
 func (ss *session) writeLoop() {
 	defer close(ss.done)
-	for {
-		select {
-		case o := <-ss.out:
-			if !ss.writeOut(o) {
-				ss.fatal(0)
-				ss.finish()
-				return
-			}
-		case <-ss.wake:
-			if !ss.pull() {
-				ss.fatal(0)
-				ss.finish()
-				return
-			}
-		case <-ss.closing:
-			ss.finish()
-			return
-		}
+	if !ss.serve() {
+		ss.fatal(0)
 	}
+	ss.finish()
 }
 
-func (ss *session) writeOut(o outFrame) bool {
-	if o.slot {
-		defer func() { <-ss.slots }()
+// serve writes until the session closes; it reports false on a write
+// failure.
+func (ss *session) serve() bool {
+	for {
+		select {
+		case <-ss.closing:
+			return true
+		default:
+		}
+		if !ss.flushQueued() || !ss.writeAnswers() || !ss.deliverPushed() {
+			return false
+		}
+		if ss.needPull {
+			ss.needPull = false
+			if !ss.pull(0) {
+				return false
+			}
+			continue
+		}
+		if !ss.flush() {
+			return false
+		}
+		select {
+		case f := <-ss.out:
+			if !ss.write(f) {
+				return false
+			}
+		case <-ss.wake:
+			ss.needPull = true
+		case <-ss.live:
+		case <-ss.closing:
+			return true
+		}
 	}
-	return ss.write(o.f)
 }
 
 func (ss *session) write(f *wire.Frame) bool {
@@ -200,12 +192,36 @@ func (ss *session) write(f *wire.Frame) bool {
 	return true
 }
 
+// scratchFrames are payloads the writer reuses for every Deliver and
+// Accepted (written, then cleared: nothing keeps a reference).
+type scratchFrames struct {
+	frame    wire.Frame
+	deliver  wire.Deliver
+	accepted wire.Accepted
+}
+
+// writeScratch writes f through the reused frame struct.
+func (ss *session) writeScratch(f *wire.Frame) bool {
+	ss.scratch.frame = *f
+	ok := ss.write(&ss.scratch.frame)
+	ss.scratch.frame = wire.Frame{}
+	return ok
+}
+
+func (ss *session) flush() bool {
+	if err := ss.bs.flush(); err != nil {
+		ss.s.m.QueueDrops.WithLabelValues(metrics.DropClosed).Inc()
+		return false
+	}
+	return true
+}
+
 // flushQueued writes every frame already queued, without waiting for more.
 func (ss *session) flushQueued() bool {
 	for {
 		select {
-		case o := <-ss.out:
-			if !ss.writeOut(o) {
+		case f := <-ss.out:
+			if !ss.write(f) {
 				return false
 			}
 		default:
@@ -222,6 +238,7 @@ func (ss *session) finish() {
 	if ss.flushQueued() && ss.fatalF != nil {
 		ss.write(ss.fatalF)
 	}
+	ss.flush()
 	_ = ss.stream.Close()
 	code := wire.Code(0)
 	if ss.fatalF != nil {
@@ -233,39 +250,4 @@ func (ss *session) finish() {
 	}
 	_ = ss.conn.CloseWithError(quic.ApplicationErrorCode(code), code.String())
 	ss.stream.CancelRead(0)
-}
-
-// pull writes the user's pending envelopes after the cursor, in order.
-// Queued replies (Welcome first of all) go out before each batch.
-func (ss *session) pull() bool {
-	for {
-		if !ss.flushQueued() {
-			return false
-		}
-		user := ss.username()
-		if user == "" {
-			return true
-		}
-		if user != ss.cursorUser {
-			ss.cursorUser, ss.cursor = user, 0
-		}
-		envs, err := ss.s.store.Pending(user, ss.cursor, ss.s.now(), pullBatch)
-		if err != nil {
-			ss.s.cfg.Logger.Error("relay: read mailbox", "err", err)
-			return true
-		}
-		for i := range envs {
-			e := &envs[i]
-			f := &wire.Frame{Deliver: &wire.Deliver{ID: e.ID[:], From: e.From, Body: e.Body, SentAt: uint64(e.SentAt.UnixMilli())}}
-			if !ss.write(f) {
-				return false
-			}
-			ss.cursor = e.Seq
-			ss.s.m.MessagesDelivered.Inc()
-			ss.s.m.MessageBytes.WithLabelValues(metrics.DirectionOut).Add(float64(len(e.Body)))
-		}
-		if len(envs) < pullBatch {
-			return true
-		}
-	}
 }

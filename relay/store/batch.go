@@ -8,10 +8,22 @@ import (
 
 // op is one queued write. apply runs inside the group transaction and
 // records its own result; finish reports it after the commit (err is the
-// commit's error, nil when durable).
+// commit's error, nil when durable). An op that apply left waiting (a held
+// envelope, or a duplicate of one) reports later instead.
 type op interface {
 	apply(tx *bolt.Tx, s *Bolt) error
 	finish(err error)
+	waiting() bool
+}
+
+// roundInfo is the state of one group-commit round (commit goroutine only).
+type roundInfo struct {
+	now   time.Time
+	wrote map[string]bool // recipients with an envelope written this round
+	dirty bool            // something was written: commit, else roll back
+	final bool            // closing: hold nothing
+	due   []*appendOp
+	boxes map[string]*boxState // mailboxes touched in this round
 }
 
 // submit queues o for the commit goroutine, or fails it when closed.
@@ -25,49 +37,113 @@ func (s *Bolt) submit(o op) {
 	s.ops <- o
 }
 
-// commitLoop is the group committer: it takes every operation already
-// queued (up to MaxBatch), applies them in order in one write transaction,
-// commits it (bbolt fsyncs on commit), then reports each result in order.
-// While one commit is fsyncing, the next batch accumulates.
+// commitLoop is the group committer. Each round takes every operation
+// already queued (up to MaxBatch) and the held envelopes now due, applies
+// them in one write transaction (held ones first: they are older) and
+// commits it (bbolt fsyncs on commit) when anything was written, then
+// reports each result in order. While one commit is fsyncing, the next
+// batch accumulates. Closing writes every held envelope.
 func (s *Bolt) commitLoop() {
 	defer close(s.done)
 	batch := make([]op, 0, s.opts.MaxBatch)
-	for first := range s.ops {
-		batch = append(batch[:0], first)
-		batch = s.drain(batch)
-		s.commit(batch)
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
+	s.round.wrote = map[string]bool{}
+	s.round.boxes = map[string]*boxState{}
+	for {
+		var open bool
+		batch, open = s.collect(batch[:0], timer)
+		s.round.now, s.round.final = time.Now(), !open
+		s.round.due = s.held.due(s.round.now.Add(-s.opts.AckWait), s.opts.MaxHeld, !open, s.round.due[:0])
+		if len(batch)+len(s.round.due) > 0 {
+			s.commit(s.round.due, batch)
+		}
+		if !open {
+			return
+		}
 	}
 }
 
-func (s *Bolt) drain(batch []op) []op {
+// collect waits for the first operation or the next held envelope's due
+// time, then takes what else is queued. It reports false once closed.
+func (s *Bolt) collect(batch []op, timer *time.Timer) ([]op, bool) {
+	var due <-chan time.Time
+	if d, ok := s.held.wait(s.opts.AckWait, time.Now()); ok {
+		timer.Reset(d)
+		due = timer.C
+		defer timer.Stop()
+	}
+	select {
+	case o, ok := <-s.ops:
+		if !ok {
+			return batch, false
+		}
+		batch = append(batch, o)
+	case <-due:
+	}
+	return s.drain(batch)
+}
+
+func (s *Bolt) drain(batch []op) ([]op, bool) {
 	for len(batch) < s.opts.MaxBatch {
 		select {
 		case o, ok := <-s.ops:
 			if !ok {
-				return batch
+				return batch, false
 			}
 			batch = append(batch, o)
 		default:
-			return batch
+			return batch, true
 		}
 	}
-	return batch
+	return batch, true
 }
 
-func (s *Bolt) commit(batch []op) {
+func (s *Bolt) commit(due []*appendOp, batch []op) {
 	start := time.Now()
-	err := s.db.Update(func(tx *bolt.Tx) error {
-		for _, o := range batch {
-			if err := o.apply(tx, s); err != nil {
-				return err
-			}
-		}
-		return nil
-	})
-	if s.opts.OnCommit != nil {
-		s.opts.OnCommit(time.Since(start), len(batch), err)
+	clear(s.round.wrote)
+	clear(s.round.boxes)
+	s.round.dirty = false
+	err := s.runRound(due, batch)
+	if s.opts.OnCommit != nil && s.round.dirty {
+		s.opts.OnCommit(time.Since(start), len(due)+len(batch), err)
 	}
-	for _, o := range batch {
+	for _, o := range due {
 		o.finish(err)
 	}
+	for _, o := range batch {
+		if !o.waiting() {
+			o.finish(err)
+		}
+	}
+}
+
+// runRound applies one round in a write transaction, committing it only
+// when something was written (a round of held envelopes and rejections
+// touches no disk).
+func (s *Bolt) runRound(due []*appendOp, batch []op) error {
+	tx, err := s.db.Begin(true)
+	if err != nil {
+		return err
+	}
+	for _, o := range due {
+		if err := o.writeHeld(tx, s); err != nil {
+			_ = tx.Rollback()
+			return err
+		}
+	}
+	for _, o := range batch {
+		if err := o.apply(tx, s); err != nil {
+			_ = tx.Rollback()
+			return err
+		}
+	}
+	if !s.round.dirty {
+		return tx.Rollback()
+	}
+	if err := s.flushBoxes(); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
 }

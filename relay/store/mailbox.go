@@ -45,62 +45,127 @@ type appendOp struct {
 	done    func(AppendResult, error)
 	res     AppendResult
 	s       *Bolt
+
+	held   bool // commit goroutine only: held in memory after a push
+	dupOf  bool // commit goroutine only: waits for a held original
+	heldAt time.Time
+	// Guarded by heldSet.mu while held; stable once the op left the set.
+	cancelled bool
+	dups      []func(AppendResult, error)
 }
 
+func (o *appendOp) key() heldKey { return heldKey{user: o.env.To, id: o.env.ID} }
+
+func (o *appendOp) waiting() bool { return o.held || o.dupOf }
+
 func (o *appendOp) apply(tx *bolt.Tx, s *Bolt) error {
-	o.s, o.res = s, AppendResult{}
-	acct, err := getAccount(tx, o.env.To)
+	o.s, o.res, o.held, o.dupOf = s, AppendResult{}, false, false
+	ik, err := s.identityKey(tx, o.env.To)
 	switch {
 	case err == ErrNotFound:
 		o.res.Status = UnknownUser
 		return nil
 	case err != nil:
 		return err
-	case o.wantKey != nil && !bytes.Equal(o.wantKey, acct.IdentityKey):
+	case o.wantKey != nil && !bytes.Equal(o.wantKey, ik):
 		o.res.Status = KeyChanged
 		return nil
 	}
-	box, msgs, index, err := mailbox(tx, o.env.To, true)
+	b, err := s.roundBox(tx, o.env.To, true)
 	if err != nil {
 		return err
 	}
-	if index.Get(o.env.ID[:]) != nil {
+	if b.index.Get(o.env.ID[:]) != nil {
 		o.res.Status = Duplicate
 		return nil
 	}
-	return o.store(box, msgs, index)
+	if wait, dup := s.held.duplicate(o.key(), o.done); dup {
+		o.dupOf, o.res.Status = wait, Duplicate
+		return nil
+	}
+	return o.store(b)
 }
 
-func (o *appendOp) store(box, msgs, index *bolt.Bucket) error {
-	meta, err := decodeMeta(box.Get(keyMeta))
-	if err != nil {
-		return err
-	}
-	if meta.Count+1 > o.s.opts.MailboxMaxMsgs || meta.Bytes+o.env.Size() > o.s.opts.MailboxMaxBytes {
+// store checks the quota, assigns the Seq, then either hands the envelope
+// to a connected recipient (held) or writes it.
+// Held envelopes count against the quota as if written.
+func (o *appendOp) store(b *boxState) error {
+	u := o.s.held.usage(o.env.To)
+	if b.meta.Count+u.count+1 > o.s.opts.MailboxMaxMsgs || b.meta.Bytes+u.bytes+o.env.Size() > o.s.opts.MailboxMaxBytes {
 		o.res.Status = MailboxFull
 		return nil
 	}
-	seq, err := msgs.NextSequence()
+	o.env.Seq = o.s.nextSeq(b.msgs, o.env.To)
+	if o.push() {
+		return nil
+	}
+	return o.put(b)
+}
+
+// push offers the envelope to its recipient's connection, holding it when
+// taken. It is registered as held before the push so that an Ack racing
+// the push finds it.
+func (o *appendOp) push() bool {
+	s := o.s
+	if s.opts.Push == nil || s.round.final || s.round.wrote[o.env.To] {
+		return false
+	}
+	s.held.hold(o, s.round.now)
+	if s.opts.Push(&o.env) {
+		return true
+	}
+	s.held.unhold(o)
+	return false
+}
+
+// writeHeld writes an envelope that was held too long (no quota check: it
+// passed it when held, and the recipient may already have it).
+func (o *appendOp) writeHeld(tx *bolt.Tx, s *Bolt) error {
+	o.held, o.s = false, s
+	b, err := s.roundBox(tx, o.env.To, true)
 	if err != nil {
 		return err
 	}
+	return o.put(b)
+}
+
+// put writes the envelope under its Seq; later envelopes of this recipient
+// in the same round are written too (never pushed ahead of it).
+func (o *appendOp) put(b *boxState) error {
+	seq := o.env.Seq
 	rec, err := encode(envelopeRec{ID: o.env.ID[:], From: o.env.From, Body: o.env.Body,
 		SentAt: millis(o.env.SentAt), ExpiresAt: millis(o.env.ExpiresAt)})
 	if err != nil {
 		return err
 	}
-	idx, err := encode(indexRec{Seq: seq, Until: millis(o.env.ExpiresAt)})
+	idx, err := encode(indexRec{Seq: seq, Until: millis(o.env.ExpiresAt), Size: o.env.Size(), SentAt: millis(o.env.SentAt)})
 	if err != nil {
 		return err
 	}
-	if err := msgs.Put(u64key(seq), rec); err != nil {
+	if err := b.msgs.Put(u64key(seq), rec); err != nil {
 		return err
 	}
-	if err := index.Put(o.env.ID[:], idx); err != nil {
+	if b.msgs.Sequence() < seq {
+		if err := b.msgs.SetSequence(seq); err != nil {
+			return err
+		}
+	}
+	if err := b.index.Put(o.env.ID[:], idx); err != nil {
 		return err
 	}
+	o.s.round.wrote[o.env.To], o.s.round.dirty = true, true
 	o.res = AppendResult{Status: Stored, Seq: seq}
-	return putMeta(box, metaRec{Count: meta.Count + 1, Bytes: meta.Bytes + o.env.Size()})
+	b.meta = metaRec{Count: b.meta.Count + 1, Bytes: b.meta.Bytes + o.env.Size()}
+	b.dirty = true
+	return nil
+}
+
+// nextSeq assigns the recipient's next sequence number. Held envelopes take
+// numbers without writing, so the commit goroutine keeps the counter.
+func (s *Bolt) nextSeq(msgs *bolt.Bucket, user string) uint64 {
+	n := max(s.seqs[user], msgs.Sequence()) + 1
+	s.seqs[user] = n
+	return n
 }
 
 func (o *appendOp) finish(err error) {
@@ -113,10 +178,41 @@ func (o *appendOp) finish(err error) {
 	if o.done != nil {
 		o.done(o.res, err)
 	}
+	o.finishDuplicates(err)
+}
+
+// acked reports an envelope whose Ack cancelled its write.
+func (o *appendOp) acked() {
+	if o.done != nil {
+		o.done(AppendResult{Status: Acked, Seq: o.env.Seq}, nil)
+	}
+	o.finishDuplicates(nil)
+}
+
+func (o *appendOp) finishDuplicates(err error) {
+	for _, d := range o.dups {
+		switch {
+		case d == nil:
+		case err != nil:
+			d(AppendResult{}, err)
+		default:
+			d(AppendResult{Status: Duplicate}, nil)
+		}
+	}
+	o.dups = nil
 }
 
 // Ack implements [Mailboxes].
+// An Ack for a held envelope cancels its write and reports at once, on
+// the calling goroutine.
 func (s *Bolt) Ack(username string, id ID, done func(AckResult, error)) {
+	if o := s.held.cancel(heldKey{user: username, id: id}); o != nil {
+		o.acked()
+		if done != nil {
+			done(AckResult{Removed: true, SentAt: o.env.SentAt, Size: o.env.Size()}, nil)
+		}
+		return
+	}
 	s.submit(&ackOp{user: username, id: id, done: done})
 }
 
@@ -128,13 +224,15 @@ type ackOp struct {
 	s    *Bolt
 }
 
+func (o *ackOp) waiting() bool { return false }
+
 func (o *ackOp) apply(tx *bolt.Tx, s *Bolt) error {
 	o.s, o.res = s, AckResult{}
-	box, msgs, index, err := mailbox(tx, o.user, false)
-	if box == nil || err != nil {
+	b, err := s.roundBox(tx, o.user, false)
+	if b == nil || err != nil {
 		return err
 	}
-	raw := index.Get(o.id[:])
+	raw := b.index.Get(o.id[:])
 	if raw == nil {
 		return nil
 	}
@@ -142,19 +240,23 @@ func (o *ackOp) apply(tx *bolt.Tx, s *Bolt) error {
 	if err != nil || idx.Seq == 0 {
 		return err
 	}
-	rec, err := decodeEnvelope(msgs.Get(u64key(idx.Seq)))
+	if idx.SentAt == 0 {
+		if idx, err = indexFromEnvelope(b.msgs, idx); err != nil {
+			return err
+		}
+	}
+	if err := b.msgs.Delete(u64key(idx.Seq)); err != nil {
+		return err
+	}
+	b.meta = metaRec{Count: max(b.meta.Count-1, 0), Bytes: max(b.meta.Bytes-idx.Size, 0)}
+	b.dirty = true
+	tomb, err := encode(indexRec{Until: idx.Until})
 	if err != nil {
 		return err
 	}
-	if err := removeEnvelope(box, msgs, idx.Seq, int64(len(rec.Body))); err != nil {
-		return err
-	}
-	tomb, err := encode(indexRec{Until: rec.ExpiresAt})
-	if err != nil {
-		return err
-	}
-	o.res = AckResult{Removed: true, SentAt: fromMillis(rec.SentAt), Size: int64(len(rec.Body))}
-	return index.Put(o.id[:], tomb)
+	o.res = AckResult{Removed: true, SentAt: fromMillis(idx.SentAt), Size: idx.Size}
+	s.round.dirty = true
+	return b.index.Put(o.id[:], tomb)
 }
 
 func (o *ackOp) finish(err error) {
@@ -167,6 +269,17 @@ func (o *ackOp) finish(err error) {
 	if o.done != nil {
 		o.done(o.res, err)
 	}
+}
+
+// indexFromEnvelope fills an old index entry's size and send time from its
+// envelope record.
+func indexFromEnvelope(msgs *bolt.Bucket, idx indexRec) (indexRec, error) {
+	rec, err := decodeEnvelope(msgs.Get(u64key(idx.Seq)))
+	if err != nil {
+		return idx, err
+	}
+	idx.Size, idx.SentAt, idx.Until = int64(len(rec.Body)), rec.SentAt, rec.ExpiresAt
+	return idx, nil
 }
 
 func removeEnvelope(box, msgs *bolt.Bucket, seq uint64, size int64) error {

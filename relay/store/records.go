@@ -28,9 +28,14 @@ type envelopeRec struct {
 
 // indexRec maps an id to its envelope (Seq > 0) or is a tombstone of an
 // acked id (Seq == 0) kept until Until.
+// A live entry also carries its envelope's body size and send time, so an
+// Ack need not decode the envelope (entries written before these fields
+// existed have SentAt 0: the Ack decodes the envelope then).
 type indexRec struct {
-	Seq   uint64 `cbor:"1,keyasint,omitempty"`
-	Until int64  `cbor:"2,keyasint"` // Unix milliseconds
+	Seq    uint64 `cbor:"1,keyasint,omitempty"`
+	Until  int64  `cbor:"2,keyasint"`           // Unix milliseconds
+	Size   int64  `cbor:"3,keyasint,omitempty"` // body bytes of a live entry
+	SentAt int64  `cbor:"4,keyasint,omitempty"` // Unix milliseconds, live entry
 }
 
 // metaRec is a mailbox's quota accounting.

@@ -12,13 +12,21 @@
 //
 //   - An envelope appended with [Mailboxes.Append] is reported
 //     [Stored] only after the transaction holding it has been committed and
-//     fsynced. Appends are group-committed: concurrent appends share one
-//     transaction and one fsync, and are applied in submission order.
+//     fsynced, or [Acked] when [Options.Push] handed it to its connected
+//     recipient, which acknowledged it before it was written (then nothing is
+//     written at all; see held.go). Appends are group-committed: concurrent
+//     appends share one transaction and one fsync, and are applied in
+//     submission order.
 //   - Append is idempotent per (recipient, id): a re-sent id is reported
 //     [Duplicate] and stored once, also after it was acked (a tombstone is
-//     kept until the envelope would have expired).
-//   - Per-recipient order: envelopes get increasing sequence numbers and
-//     [Mailboxes.Pending] returns them in that order.
+//     kept until the envelope would have expired; an id acked while held has
+//     no tombstone: the last [Options.AckedMemory]/2 or more such ids are kept in
+//     memory, older ones and those from before a restart count as new and
+//     the recipient's daemon drops them by id). A duplicate of a held
+//     envelope is reported only once the original is Stored or Acked.
+//   - Per-recipient order: envelopes get increasing sequence numbers (held
+//     ones too, in the order they were pushed) and [Mailboxes.Pending]
+//     returns them in that order.
 //   - [Prekeys.TakeBundle] removes exactly one one-time prekey in the same
 //     write transaction that reads it: two concurrent fetches never get the
 //     same key.
@@ -135,6 +143,7 @@ const (
 	UnknownUser                         // no such recipient
 	KeyChanged                          // the recipient's identity key is not the expected one
 	MailboxFull                         // the recipient's quota (count or bytes) is used up
+	Acked                               // held, pushed and acknowledged by the recipient: nothing written
 )
 
 func (s AppendStatus) String() string {
@@ -149,6 +158,8 @@ func (s AppendStatus) String() string {
 		return "key changed"
 	case MailboxFull:
 		return "mailbox full"
+	case Acked:
+		return "acked"
 	}
 	return "invalid"
 }
@@ -183,8 +194,10 @@ type Mailboxes interface {
 	// Append queues e for the next group commit. wantKey, when non-nil, must
 	// equal the recipient's bound identity key (else KeyChanged), checked in
 	// the same transaction. done runs exactly once, after the commit is
-	// durable or has failed, on the store's commit goroutine, in submission
-	// order; it must not block.
+	// durable or has failed (or, for an envelope held for a connected
+	// recipient, when its Ack cancelled the write: Acked), on the store's
+	// commit goroutine or the goroutine calling Ack; it must not block.
+	// Results of envelopes that were not held come in submission order.
 	Append(e Envelope, wantKey []byte, done func(AppendResult, error))
 	// Ack removes the envelope id from username's mailbox in a group commit
 	// and keeps a tombstone so that a re-send stays a Duplicate. done may be

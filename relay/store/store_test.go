@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	bolt "go.etcd.io/bbolt"
+
 	"github.com/securep2p/securep2p/wire"
 )
 
@@ -357,4 +359,33 @@ func BenchmarkMailboxAppend(b *testing.B) {
 		s.Append(e, nil, func(AppendResult, error) { wg.Done() })
 	}
 	wg.Wait()
+}
+
+// TestAckIndexWithoutSize: an index entry written before entries carried
+// the body size and send time is still acked correctly.
+func TestAckIndexWithoutSize(t *testing.T) {
+	s, _ := openTest(t, Options{})
+	mustCreate(t, s, "bob", 1, 0)
+	e := env("bob", "old format", time.Now().Add(time.Hour))
+	res, err := appendSync(s, e, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		old, err := encode(indexRec{Seq: res.Seq, Until: millis(e.ExpiresAt)})
+		if err != nil {
+			return err
+		}
+		return tx.Bucket(bucketMail).Bucket([]byte("bob")).Bucket(bucketIndex).Put(e.ID[:], old)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := ackSync(s, "bob", e.ID)
+	if !got.Removed || got.Size != e.Size() || got.SentAt.UnixMilli() != e.SentAt.UnixMilli() {
+		t.Fatalf("ack: %+v", got)
+	}
+	if st := s.Stats(); st.Messages != 0 || st.Bytes != 0 {
+		t.Fatalf("stats %+v", st)
+	}
 }

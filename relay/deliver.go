@@ -1,0 +1,156 @@
+package relay
+
+import (
+	"github.com/securep2p/securep2p/relay/store"
+	"github.com/securep2p/securep2p/wire"
+)
+
+// Delivery to a connected recipient merges two sources in Seq order:
+//
+//   - live envelopes the store pushes from memory while their write waits
+//     for the recipient's Ack ([store.Options.Push] -> [session.offer]),
+//     queued in pushQ in Seq order;
+//   - the mailbox, read after the cursor on connect and whenever an
+//     envelope was written instead of pushed (Router.Notify).
+//
+// A live envelope whose Seq leaves a gap after the cursor waits until the
+// mailbox was read up to it; a mailbox read stops before the first queued
+// live envelope. The cursor (the last Seq written on this connection)
+// skips whatever was already delivered from the other source.
+
+// pushCap bounds pushQ; a full queue refuses the push and the store writes
+// the envelope instead (it is then read from the mailbox).
+func (ss *session) pushCap() int { return sendTokens }
+
+// offer queues a live envelope (store commit goroutine; never blocks).
+func (ss *session) offer(e *store.Envelope) bool {
+	select {
+	case <-ss.closing:
+		return false
+	default:
+	}
+	ss.liveMu.Lock()
+	if len(ss.pushQ) >= ss.pushCap() {
+		ss.liveMu.Unlock()
+		return false
+	}
+	ss.pushQ = append(ss.pushQ, e)
+	ss.liveMu.Unlock()
+	select {
+	case ss.live <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// takePushed swaps out the queued live envelopes.
+func (ss *session) takePushed() []*store.Envelope {
+	ss.liveMu.Lock()
+	defer ss.liveMu.Unlock()
+	q := ss.pushQ
+	ss.pushQ = ss.spare[:0]
+	return q
+}
+
+// firstPushed is the Seq of user's first queued live envelope, 0 if none.
+func (ss *session) firstPushed(user string) uint64 {
+	ss.liveMu.Lock()
+	defer ss.liveMu.Unlock()
+	for _, e := range ss.pushQ {
+		if e.To == user {
+			return e.Seq
+		}
+	}
+	return 0
+}
+
+// deliverPushed writes the queued live envelopes.
+func (ss *session) deliverPushed() bool {
+	q := ss.takePushed()
+	ok := true
+	for i, e := range q {
+		if ok {
+			ok = ss.deliverLive(e)
+		}
+		q[i] = nil
+	}
+	ss.spare = q[:0]
+	return ok
+}
+
+// deliverLive writes one live envelope unless it was already delivered or
+// belongs to another user (logged out since: it stays held, is written and
+// read from the mailbox later).
+func (ss *session) deliverLive(e *store.Envelope) bool {
+	user := ss.username()
+	if e.To != user {
+		return true
+	}
+	if user != ss.cursorUser {
+		ss.cursorUser, ss.cursor = user, 0
+	}
+	if e.Seq > ss.cursor+1 && !ss.pull(e.Seq) {
+		return false
+	}
+	if e.Seq <= ss.cursor {
+		return true
+	}
+	return ss.deliver(e)
+}
+
+// pull writes the user's mailbox after the cursor, in order, stopping before
+// Seq before (0: no bound) and before the first queued live envelope (then
+// it asks for another read once those are written). Queued replies
+// (Welcome first of all) go out before each batch.
+func (ss *session) pull(before uint64) bool {
+	for {
+		if !ss.flushQueued() {
+			return false
+		}
+		user := ss.username()
+		if user == "" {
+			return true
+		}
+		if user != ss.cursorUser {
+			ss.cursorUser, ss.cursor = user, 0
+		}
+		envs, err := ss.s.store.Pending(user, ss.cursor, ss.s.now(), pullBatch)
+		if err != nil {
+			ss.s.cfg.Logger.Error("relay: read mailbox", "err", err)
+			return true
+		}
+		// Read the live queue after the mailbox: a live envelope older than
+		// a committed one was queued before that commit.
+		limit := ss.firstPushed(user)
+		if limit == 0 || before != 0 && before < limit {
+			limit = before
+		}
+		for i := range envs {
+			if limit != 0 && envs[i].Seq >= limit {
+				ss.needPull = true
+				return true
+			}
+			if !ss.deliver(&envs[i]) {
+				return false
+			}
+		}
+		if len(envs) < pullBatch {
+			return true
+		}
+	}
+}
+
+// deliver writes one envelope and advances the cursor.
+func (ss *session) deliver(e *store.Envelope) bool {
+	d := &ss.scratch.deliver
+	*d = wire.Deliver{ID: e.ID[:], From: e.From, Body: e.Body, SentAt: uint64(e.SentAt.UnixMilli())}
+	ok := ss.writeScratch(&wire.Frame{Deliver: d})
+	*d = wire.Deliver{}
+	if !ok {
+		return false
+	}
+	ss.cursor = e.Seq
+	ss.s.m.MessagesDelivered.Inc()
+	ss.s.bytesOut.Add(float64(len(e.Body)))
+	return true
+}
