@@ -199,13 +199,16 @@ func (ss *session) resume(req uint64, r *wire.Resume) {
 	switch {
 	case !ok:
 		ss.refuse(req, m, metrics.ResultRejected, wire.CodeBadUsername)
-	case !ss.addrAllowed() || !ss.nameAllowed(name):
+	// Resume is limited per address only. The per-name failure limit
+	// protects passwords; a signature cannot be guessed, so counting bad
+	// signatures against the name, or refusing the owner's resume because
+	// someone else failed passwords for it, would let anyone keep a user's
+	// daemon offline. A resume does not reset the password failure count.
+	case !ss.addrAllowed():
 		ss.refuse(req, m, metrics.ResultLimited, wire.CodeRateLimited)
 	case !ss.checkResume(name, r.Signature):
-		ss.s.fails.fail(name, ss.s.now())
 		ss.refuse(req, m, metrics.ResultFailed, wire.CodeAuthFailed)
 	default:
-		ss.s.fails.success(name)
 		n, err := ss.s.store.PrekeyCount(name)
 		if err != nil {
 			ss.refuse(req, m, metrics.ResultError, wire.CodeInternal)

@@ -179,6 +179,24 @@ func TestLoginRateLimitTripPoint(t *testing.T) {
 	}
 }
 
+// TestFailedLoginsDoNotBlockResume: password failures by someone else must
+// not lock the owner's daemon out of key-based resume (a denial of service
+// that costs the attacker five wrong passwords).
+func TestFailedLoginsDoNotBlockResume(t *testing.T) {
+	r := startRelay(t, Config{LoginFreeFailures: 3, AuthBurstPerAddr: 100})
+	alice := newUser(t, "alice", 0)
+	connectAs(t, r, alice, true)
+	wrong := *alice
+	wrong.password = "wrong password"
+	c := dial(t, r)
+	for range 4 {
+		c.login(&wrong)
+	}
+	mustCode(t, c.login(alice), wire.CodeRateLimited) // the name is locked for passwords
+	mustWelcome(t, dial(t, r).resume(alice))          // but the key still opens it
+	mustCode(t, dial(t, r).login(alice), wire.CodeRateLimited)
+}
+
 func TestAuthRateLimitPerAddress(t *testing.T) {
 	r := startRelay(t, Config{AuthBurstPerAddr: 2, AuthRatePerAddr: 0.001})
 	c := dial(t, r)
