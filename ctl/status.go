@@ -37,6 +37,9 @@ func runStatus(ctx context.Context, a statusArgs) error {
 	for _, k := range st.KeyChanges {
 		a.printf("key change:  %s\n", keyChangeLine(k))
 	}
+	if st.Undecryptable > 0 {
+		a.printf("incoming:    %d message(s) could not be decrypted (failed in history: ask the sender to send again)\n", st.Undecryptable)
+	}
 	a.printf("cursor:      %d\n", st.Cursor)
 	if r.State == api.LinkKeyMismatch {
 		a.warnf("the relay's key differs from the pinned one: nothing is sent until this is resolved (check --relay-key with the relay operator)")

@@ -79,3 +79,16 @@ func TestEveryCommandHasHelp(t *testing.T) {
 		}
 	}
 }
+
+// TestStatusHidesZeroUndecryptable: the undecryptable line appears only
+// when some message could not be decrypted (the golden shows it).
+func TestStatusHidesZeroUndecryptable(t *testing.T) {
+	f, sock := newFake(t)
+	f.mu.Lock()
+	f.undec = 0
+	f.mu.Unlock()
+	code, out, _ := runCLI(t, sock, "", "status")
+	if code != 0 || strings.Contains(out, "could not be decrypted") || !strings.Contains(out, "cursor:") {
+		t.Fatalf("exit %d, output:\n%s", code, out)
+	}
+}

@@ -31,6 +31,7 @@ import (
 	"github.com/securep2p/securep2p/daemon/api"
 	"github.com/securep2p/securep2p/daemon/internal/control"
 	"github.com/securep2p/securep2p/daemon/internal/engine"
+	"github.com/securep2p/securep2p/daemon/internal/link"
 	"github.com/securep2p/securep2p/daemon/internal/store"
 	"github.com/securep2p/securep2p/wire/secp"
 )
@@ -40,7 +41,14 @@ const StoreFile = "state.db"
 
 // Config configures a Daemon. Relay is required.
 type Config struct {
-	Relay    string       // relay HOST:PORT (required)
+	// Relay is the relay's HOST:PORT (required), or several comma-separated
+	// addresses of one deployment: relay nodes sharing one relay key (see
+	// relay/CLUSTER.md), at most 16. The daemon dials them in order and,
+	// when one is unreachable, closes the connection or shuts down, moves
+	// to the next (wrapping around) with the reconnect backoff, resuming
+	// the session without the password. The pin (RelayKey, or the key
+	// trusted on first use) applies to every address.
+	Relay    string
 	RelayKey string       // pinned relay key, 66 hex digits; "" = the stored pin or trust on first use
 	StateDir string       // default api.StateDir(os.Getenv)
 	Socket   string       // default api.SocketPath(os.Getenv, StateDir)
@@ -94,6 +102,9 @@ func New(cfg Config) (*Daemon, error) {
 func (c *Config) populate() error {
 	if c.Relay == "" {
 		return errors.New("daemon: the relay address is required (--relay HOST:PORT)")
+	}
+	if _, err := link.ParseAddrs(c.Relay); err != nil {
+		return fmt.Errorf("daemon: --relay: %w", err)
 	}
 	if c.Version == "" {
 		c.Version = "dev"

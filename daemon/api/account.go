@@ -62,12 +62,16 @@ type StatusResult struct {
 	// KeyChanges lists contacts whose identity key changed and is not yet
 	// trusted (messages to verified ones are held).
 	KeyChanges []KeyChange `json:"key_changes"`
-	Cursor     uint64      `json:"cursor"` // cursor of the newest event; watch --since it to see only new ones
+	// Undecryptable counts incoming messages that could not be decrypted
+	// since the state directory was created; each is in its sender's
+	// history with status failed and failure code [CodeUndecryptable].
+	Undecryptable uint64 `json:"undecryptable"`
+	Cursor        uint64 `json:"cursor"` // cursor of the newest event; watch --since it to see only new ones
 }
 
 // RelayStatus describes the link to the relay.
 type RelayStatus struct {
-	Address        string    `json:"address"` // HOST:PORT from --relay
+	Address        string    `json:"address"` // the HOST:PORT of --relay in use (or being dialled)
 	State          LinkState `json:"state"`
 	KeyFingerprint string    `json:"key_fingerprint"` // pinned relay key fingerprint; empty before first contact
 	Since          time.Time `json:"since"`           // when State last changed

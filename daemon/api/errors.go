@@ -34,6 +34,7 @@ const (
 	CodeRateLimited          Code = "rate_limited"           // 429, exit 10: too many attempts; retry later
 	CodeRelayBusy            Code = "relay_busy"             // 503, exit 10: relay overloaded or recipient mailbox full; retry later
 	CodeMessageFailed        Code = "message_failed"         // 422, exit 11: the message reached status failed (see failure)
+	CodeUndecryptable        Code = "undecryptable"          // 422, exit 11: an incoming message could not be decrypted (a failure code)
 	CodeInternal             Code = "internal"               // 500, exit 1: daemon-side failure
 )
 
@@ -50,7 +51,7 @@ const (
 	ExitKeyChanged    = 8   // an identity key changed and is not trusted yet (message held), or a key mismatch
 	ExitConflict      = 9   // username taken, or already logged in
 	ExitRetryLater    = 10  // rate limited, relay busy or mailbox full: retry later
-	ExitMessageFailed = 11  // the message failed permanently (reason printed)
+	ExitMessageFailed = 11  // the message failed permanently (reason printed), or could not be decrypted
 	ExitInterrupted   = 130 // interrupted by a signal (Ctrl-C) before finishing
 )
 
@@ -90,6 +91,7 @@ var Codes = []CodeInfo{
 	{CodeSafetyNumberMismatch, 409, ExitKeyChanged, "the key changed since you compared: run p2pctl verify @USER again"},
 	{CodeShuttingDown, 503, ExitNotRunning, "p2pd is stopping; start it again"},
 	{CodeTimeout, 504, ExitTimeout, "the message is queued; check later with p2pctl status or watch"},
+	{CodeUndecryptable, 422, ExitMessageFailed, "ask the sender to send it again; p2pctl inspect MSGID shows the envelope"},
 	{CodeUnknownRoute, 404, ExitError, "see daemon/api/API.md for the routes"},
 	{CodeUnknownUser, 404, ExitNotFound, "check the username"},
 	{CodeUsernameTaken, 409, ExitConflict, "choose another username"},

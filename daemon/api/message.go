@@ -41,7 +41,8 @@ type Message struct {
 	Time      time.Time `json:"time"`    // when it was queued (out) or stored (in), RFC 3339 UTC
 	Updated   time.Time `json:"updated"` // when Status last changed
 	// Failure is set when Status is failed: Code is one of unknown_user,
-	// no_prekeys, message_too_large, relay_busy, key_changed, internal.
+	// no_prekeys, message_too_large, relay_busy, key_changed, internal, or
+	// (incoming messages) undecryptable.
 	Failure *Error `json:"failure,omitempty"`
 	// Warning is set when the message went out despite a condition worth
 	// telling: "key_changed" (sent to an unverified contact whose key

@@ -2,7 +2,11 @@
 // one connection to the relay and the message store, and serves the
 // control API on a Unix socket (see daemon/api).
 //
-//	p2pd --relay HOST:PORT [--relay-key HEX] [--state-dir DIR] [--socket PATH]
+//	p2pd --relay HOST:PORT[,HOST:PORT...] [--relay-key HEX] [--state-dir DIR] [--socket PATH]
+//
+// Several --relay addresses are nodes of one relay deployment sharing one
+// relay key (relay/CLUSTER.md): p2pd uses one at a time and moves to the
+// next when it is unreachable or goes away; one pin covers them all.
 //
 // Once the socket listens it prints, on stdout:
 //
@@ -39,8 +43,9 @@ func main() {
 		os.Exit(code)
 	}
 	cfg := daemon.Config{Logger: slog.New(slog.NewTextHandler(os.Stderr, nil))}
-	flag.StringVar(&cfg.Relay, "relay", "", "relay `HOST:PORT` (required)")
-	flag.StringVar(&cfg.RelayKey, "relay-key", "", "pin the relay's public key (`HEX`, as p2p-relay prints it); default: trust on first use")
+	flag.StringVar(&cfg.Relay, "relay", "", "relay `HOST:PORT` (required); several comma-separated nodes of one deployment\n"+
+		"(sharing one relay key) are used in turn: when one is unreachable or goes away, p2pd moves to the next")
+	flag.StringVar(&cfg.RelayKey, "relay-key", "", "pin the relay's public key (`HEX`, as p2p-relay prints it; one key for every --relay address); default: trust on first use")
 	flag.StringVar(&cfg.StateDir, "state-dir", "", "state `DIR` (default $XDG_STATE_HOME/securep2p)")
 	flag.StringVar(&cfg.Socket, "socket", "", "control socket `PATH` (default $XDG_RUNTIME_DIR/securep2p/p2pd.sock, else in the state dir)")
 	flag.Parse()

@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"net"
 	"os"
 	"os/exec"
@@ -74,5 +75,18 @@ func TestReadinessLinesAndCleanSIGTERM(t *testing.T) {
 	}
 	if _, err := os.Stat(sock); !os.IsNotExist(err) {
 		t.Fatalf("socket left behind: %v", err)
+	}
+}
+
+// TestRelayListRejected: a malformed --relay list is refused at start
+// with exit 1 and a message naming the flag.
+func TestRelayListRejected(t *testing.T) {
+	cmd := exec.Command(os.Args[0], "--relay", "127.0.0.1:4433,,127.0.0.1:4434",
+		"--state-dir", filepath.Join(t.TempDir(), "state"), "--socket", filepath.Join(t.TempDir(), "p2pd.sock"))
+	cmd.Env = append(os.Environ(), "P2PD_TEST_AS_MAIN=1")
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 || !strings.Contains(string(out), "--relay: ") {
+		t.Fatalf("err %v, output %q; want exit 1 naming --relay", err, out)
 	}
 }

@@ -12,7 +12,7 @@ import (
 // Config configures an [Engine]. DB and RelayAddr are required.
 type Config struct {
 	DB        *store.DB      // required; the engine does not close it
-	RelayAddr string         // relay HOST:PORT (required)
+	RelayAddr string         // relay HOST:PORT, or several of one deployment comma-separated (link.ParseAddrs; required)
 	RelayKey  secp.PublicKey // pinned relay key; zero = the stored pin, else trust on first use
 	Version   string         // daemon version for status; default "dev"
 

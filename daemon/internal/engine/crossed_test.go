@@ -142,8 +142,12 @@ func TestUndecryptableMessageSurfaces(t *testing.T) {
 		}
 	}
 	if ev == nil || ev.Message.Status != api.StatusFailed || ev.Message.Failure == nil ||
+		ev.Message.Failure.Code != api.CodeUndecryptable ||
 		ev.Message.Direction != api.DirectionIn || ev.Message.ID != bad.id.String() || ev.Message.Peer != "alice" {
 		t.Fatalf("event %+v, want a failed incoming message", ev)
+	}
+	if st, err := bob.e.Status(context.Background(), api.StatusParams{}); err != nil || st.Undecryptable != 1 {
+		t.Fatalf("status undecryptable %d (%v), want 1", st.Undecryptable, err)
 	}
 	if !bob.e.handleDeliver(&wire.Deliver{ID: bad.id[:], From: "alice", Body: bad.env}) || bob.e.Undecryptable() != 1 {
 		t.Fatal("a redelivered failure was counted twice or not acknowledged")

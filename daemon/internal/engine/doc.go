@@ -14,15 +14,18 @@
 //     same envelope under the same id (the relay and the recipient
 //     deduplicate by id). Status becomes sent on Accepted, delivered on the
 //     recipient's end-to-end receipt, read on its read receipt (if that
-//     contact sends them), failed with a reason on a permanent error.
+//     contact sends them), failed with a reason on a permanent error. A
+//     transient refusal (Error CodeInternal during a NATS leader election,
+//     busy, rate limited) keeps it queued: it is resent with the same id,
+//     also after the link moved to another relay node.
 //   - Inbound: the envelope is decrypted, then message, session, prekey
 //     state, seen id, receipt-to-send and events are committed in ONE
 //     transaction, and only then is the relay acknowledged. A message id
 //     already seen is acknowledged and dropped.
 //   - An envelope that cannot be decrypted is acknowledged (the relay must
 //     not loop) but never vanishes: it is stored as a failed incoming message
-//     in the sender's history, announced by a message event and counted
-//     ([Engine.Undecryptable]). Only duplicates and envelopes with an invalid
+//     in the sender's history (failure code undecryptable), announced by a
+//     message event and counted ([Engine.Undecryptable], shown in Status). Only duplicates and envelopes with an invalid
 //     sender name are dropped silently (logged).
 //   - Crossed first messages (both sides start a session before either has
 //     one) converge on one session pair without losing a message; the rules

@@ -53,6 +53,10 @@ func New(cfg Config) (*Engine, error) {
 	if cfg.DB == nil || cfg.RelayAddr == "" {
 		return nil, errors.New("engine: DB and RelayAddr are required")
 	}
+	addrs, err := link.ParseAddrs(cfg.RelayAddr)
+	if err != nil {
+		return nil, fmt.Errorf("engine: %w", err)
+	}
 	e := &Engine{
 		cfg: cfg, db: cfg.DB,
 		bundles:  map[string]*wire.Bundle{},
@@ -69,7 +73,7 @@ func New(cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e.link = link.New(link.Config{
-		Addr: cfg.RelayAddr, Pin: pin, RecordPin: e.recordPin, Handler: e,
+		Addrs: addrs, Pin: pin, RecordPin: e.recordPin, Handler: e,
 		KeepAlive: cfg.KeepAlive, MinBackoff: cfg.MinBackoff, MaxBackoff: cfg.MaxBackoff,
 		Logger: cfg.Logger, OnState: e.linkChanged,
 	})

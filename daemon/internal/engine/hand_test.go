@@ -227,3 +227,26 @@ func checkConverged(t *testing.T, a, b *handNode) {
 		}
 	}
 }
+
+// TestSendInternalErrorRetried: Error CodeInternal on a Send (a NATS leader
+// election behind the relay) leaves the message queued with its envelope,
+// and the retry under the same id is accepted and delivered once.
+func TestSendInternalErrorRetried(t *testing.T) {
+	alice, bob := newHandNode(t, "alice"), newHandNode(t, "bob")
+	id := alice.queue(bob, "through an election")
+	alice.e.bundles[bob.name] = bob.bundle(true)
+	m, _ := alice.e.loadMessage(id)
+	if err := alice.e.prepare(context.Background(), nil, &m); err != nil || m.Envelope == nil {
+		t.Fatalf("prepare: %v", err)
+	}
+	alice.e.Frame(nil, &wire.Frame{Error: &wire.Error{ID: id[:], Code: wire.CodeInternal}})
+	after, _ := alice.e.loadMessage(id)
+	if after.Status != store.Queued || after.FailCode != "" || alice.outboxLen() != 1 {
+		t.Fatalf("after CodeInternal: status %s, failure %q, outbox %d; want still queued", after.Status, after.FailCode, alice.outboxLen())
+	}
+	if string(after.Envelope) != string(m.Envelope) {
+		t.Fatal("the envelope changed: the retry would not be deduplicated by the relay")
+	}
+	settle(alice, bob)
+	checkAllDelivered(t, alice, bob)
+}

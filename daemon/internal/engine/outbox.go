@@ -383,7 +383,12 @@ func (e *Engine) sendFailed(f *wire.Error) {
 		_ = e.fail(&m, api.CodeUnknownUser, "the relay has no user "+m.Peer)
 	case wire.CodeTooLarge:
 		_ = e.fail(&m, api.CodeMessageTooLarge, "the relay refused the message size")
-	default: // rate limited, mailbox full, busy...: resent after RetryEvery
+	case wire.CodeInternal, wire.CodeShuttingDown, wire.CodeBusy:
+		// The relay could not store it now (a NATS leader election, a
+		// stopping node): resent with the same id after RetryEvery, on this
+		// connection or the next; the relay deduplicates by id.
+		e.cfg.Logger.Info("relay failed to store a message; it will be resent", "id", id, "code", f.Code)
+	default: // rate limited, mailbox full...: resent after RetryEvery
 		e.cfg.Logger.Info("relay refused a message for now", "id", id, "code", f.Code)
 	}
 }

@@ -15,7 +15,7 @@ func (e *Engine) Status(ctx context.Context, _ api.StatusParams) (api.StatusResu
 	res := api.StatusResult{DaemonVersion: e.cfg.Version, APIVersion: api.Version,
 		Username: a.Username, LoggedIn: a.LoggedIn, Fingerprint: e.Fingerprint(),
 		KeyChanges: []api.KeyChange{},
-		Relay:      api.RelayStatus{Address: e.cfg.RelayAddr, State: e.linkState(), Since: st.Since.UTC()}}
+		Relay:      api.RelayStatus{Address: st.Addr, State: e.linkState(), Since: st.Since.UTC()}}
 	if k := e.pinnedKey(); !k.IsZero() {
 		res.Relay.KeyFingerprint = k.Fingerprint()
 	}
@@ -24,6 +24,7 @@ func (e *Engine) Status(ctx context.Context, _ api.StatusParams) (api.StatusResu
 	}
 	err := e.db.View(func(tx *store.Tx) error {
 		res.Cursor = tx.LastCursor()
+		res.Undecryptable = undecryptableCount(tx)
 		held := map[string]int{}
 		for _, id := range tx.Outbox(1 << 20) {
 			m, ok, err := tx.Message(id)

@@ -47,7 +47,7 @@ func (e *Engine) recordUndecryptable(id store.ID, d *wire.Deliver, ue *undecrypt
 		}
 		now := e.cfg.Now()
 		m := &store.Message{ID: id, Peer: d.From, Dir: store.In, Kind: store.KindText, Status: store.Failed,
-			FailCode: string(api.CodeInternal), Reason: "could not decrypt this message: " + ue.err.Error(),
+			FailCode: string(api.CodeUndecryptable), Reason: "could not decrypt this message: " + ue.err.Error(),
 			Created: now, Updated: now, Envelope: d.Body}
 		if d.SentAt != 0 {
 			m.SentAt = unixMilli(d.SentAt)

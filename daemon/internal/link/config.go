@@ -20,9 +20,17 @@ type Handler interface {
 	Down(c *Conn, err error)
 }
 
-// Config configures a [Link]. Only Addr and Handler are required.
+// Config configures a [Link]. Handler and at least one address (Addr or
+// Addrs) are required.
 type Config struct {
-	Addr      string                     // relay HOST:PORT (required)
+	// Addr is a relay HOST:PORT, tried first. Default: none (Addrs only).
+	Addr string
+	// Addrs are relay HOST:PORT addresses of one deployment (nodes sharing
+	// one relay key), tried after Addr. The link dials them in order and
+	// moves to the next one (wrapping around) after a failed dial or an
+	// ended connection; the pin applies to every one. Default: none.
+	Addrs []string
+
 	Pin       secp.PublicKey             // pinned relay key; zero = trust on first use
 	RecordPin func(secp.PublicKey) error // stores a TOFU key; nil = not recorded
 	Handler   Handler                    // required
@@ -35,6 +43,16 @@ type Config struct {
 	QueueLen    int           // frames waiting for the writer; default 256
 	DrainTime   time.Duration // time to flush queued frames on shutdown; default 2s
 	Logger      *slog.Logger  // default: discard
+
+	dial dialFunc // default dialQUIC; tests substitute a fake
+}
+
+// addrs is Addr followed by Addrs.
+func (c *Config) addrs() []string {
+	if c.Addr == "" {
+		return c.Addrs
+	}
+	return append([]string{c.Addr}, c.Addrs...)
 }
 
 func (c *Config) populate() {
@@ -50,6 +68,9 @@ func (c *Config) populate() {
 	def(&c.DrainTime, 2*time.Second)
 	if c.QueueLen <= 0 {
 		c.QueueLen = 256
+	}
+	if c.dial == nil {
+		c.dial = dialQUIC
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))

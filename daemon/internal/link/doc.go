@@ -1,14 +1,22 @@
 // Package link owns the daemon's one connection to the relay: QUIC dial,
 // the hop handshake with the relay key pinned, one bidirectional stream,
 // one reader and one writer goroutine, request/response correlation,
-// keepalive, and reconnecting with jittered exponential backoff.
+// keepalive, and reconnecting with jittered exponential backoff, in
+// rotation over the addresses of one relay deployment (nodes that share one
+// relay key, see relay/CLUSTER.md).
 //
 // # What it promises
 //
 //   - The relay key is pinned: from the configuration, or trusted on first
 //     use and handed to [Config.RecordPin] before the connection is used.
-//     A mismatch is a hard error: the link stops dialling, reports it in
+//     The one pin covers every address: a mismatch on any of them is a hard
+//     error: the link stops dialling (every address), reports it in
 //     [Link.State] and the log, and never retries silently.
+//   - After a failed dial or an ended connection (the relay closed it, said
+//     it is shutting down, or QUIC lost it) the link waits the backoff and
+//     dials the next address, wrapping around; [State.Addr] names the
+//     address in use. What to do on a new connection (Resume, resending
+//     unaccepted envelopes) is the [Handler]'s job.
 //   - Only the writer goroutine writes to the stream. Others enqueue into a
 //     bounded queue: [Conn.Write] waits for room (with a context),
 //     [Conn.TryWrite] fails with [ErrQueueFull]; the reader never blocks on

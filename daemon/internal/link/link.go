@@ -8,8 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/quic-go/quic-go"
-
 	"github.com/securep2p/securep2p/wire/hop"
 	"github.com/securep2p/securep2p/wire/secp"
 )
@@ -33,6 +31,7 @@ type State struct {
 	Since     time.Time // when Phase was entered
 	NextRetry time.Time // set in PhaseWaiting
 	Attempts  int       // consecutive failed attempts
+	Addr      string    // the relay address in use, or being (or last) dialled
 	RelayKey  secp.PublicKey
 }
 
@@ -49,7 +48,11 @@ type Link struct {
 // New returns a Link; call Run to start it.
 func New(cfg Config) *Link {
 	cfg.populate()
-	return &Link{cfg: cfg, pin: cfg.Pin, state: State{Phase: PhaseConnecting, Since: time.Now()}}
+	st := State{Phase: PhaseConnecting, Since: time.Now()}
+	if a := cfg.addrs(); len(a) > 0 {
+		st.Addr = a[0]
+	}
+	return &Link{cfg: cfg, pin: cfg.Pin, state: st}
 }
 
 // State returns a snapshot of the link state.
@@ -83,56 +86,61 @@ func (l *Link) notify() {
 }
 
 // Run dials, serves and redials until ctx ends, then closes cleanly and
-// returns nil. A relay key mismatch stops dialling; Run then waits for ctx.
+// returns nil. After a failed dial or an ended connection it moves to the
+// next address. A relay key mismatch on any address stops dialling; Run
+// then waits for ctx.
 func (l *Link) Run(ctx context.Context) error {
-	if l.cfg.Addr == "" || l.cfg.Handler == nil {
-		return errors.New("link: Addr and Handler are required")
+	addrs := l.cfg.addrs()
+	if len(addrs) == 0 || l.cfg.Handler == nil {
+		return errors.New("link: an address and a Handler are required")
 	}
 	defer l.setPhase(PhaseStopped, "")
-	for attempt := 0; ctx.Err() == nil; {
-		err := l.once(ctx)
+	for i, attempt := 0, 0; ctx.Err() == nil; i = (i + 1) % len(addrs) {
+		err := l.once(ctx, addrs[i])
 		if ctx.Err() != nil {
 			return nil
 		}
 		if errors.Is(err, hop.ErrRelayKeyMismatch) {
-			l.pinFailed(err)
+			l.pinFailed(addrs[i], err)
 			<-ctx.Done()
 			return nil
 		}
-		if err == nil || errors.Is(err, errServed) {
+		if errors.Is(err, errServed) {
 			attempt = 0 // the connection was up: start the backoff afresh
 		}
 		attempt++
-		l.wait(ctx, attempt, err)
+		l.wait(ctx, attempt, addrs[i], err)
 	}
 	return nil
 }
 
 var errServed = errors.New("link: connection ended")
 
-func (l *Link) pinFailed(err error) {
-	msg := fmt.Sprintf("relay key mismatch: refusing to connect (%v); "+
-		"if the relay key really changed, restart p2pd with --relay-key", err)
-	l.cfg.Logger.Error("relay key mismatch", "pinned", l.pin.Fingerprint(), "err", err)
+func (l *Link) pinFailed(addr string, err error) {
+	msg := fmt.Sprintf("relay key mismatch at %s: refusing to connect (%v); "+
+		"if the relay key really changed, restart p2pd with --relay-key", addr, err)
+	l.cfg.Logger.Error("relay key mismatch", "addr", addr, "pinned", l.pinned().Fingerprint(), "err", err)
 	l.setPhase(PhasePinError, msg)
 }
 
-// wait sleeps a jittered exponential backoff: MinBackoff*2^(n-1), capped,
-// then a random value in [d/2, d].
-func (l *Link) wait(ctx context.Context, attempt int, err error) {
-	d := l.cfg.MinBackoff << min(attempt-1, 20)
-	if d > l.cfg.MaxBackoff || d <= 0 {
-		d = l.cfg.MaxBackoff
-	}
-	d = d/2 + rand.N(d/2+1)
+func (l *Link) pinned() secp.PublicKey {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.pin
+}
+
+// wait sleeps the jittered exponential [backoff] before the next attempt.
+func (l *Link) wait(ctx context.Context, attempt int, addr string, err error) {
+	d := backoff(attempt, l.cfg.MinBackoff, l.cfg.MaxBackoff, rand.N[time.Duration])
 	msg := ""
 	if err != nil && !errors.Is(err, errServed) {
 		msg = err.Error()
-		l.cfg.Logger.Warn("relay connection failed", "addr", l.cfg.Addr, "err", err, "retry_in", d)
+		l.cfg.Logger.Warn("relay connection failed", "addr", addr, "err", err, "retry_in", d)
 	}
+	now := time.Now()
 	l.mu.Lock()
-	l.state.Phase, l.state.Since, l.state.Attempts = PhaseWaiting, time.Now(), attempt
-	l.state.NextRetry = time.Now().Add(d)
+	l.state.Phase, l.state.Since, l.state.Attempts = PhaseWaiting, now, attempt
+	l.state.NextRetry = now.Add(d)
 	if msg != "" {
 		l.state.LastError = msg
 	}
@@ -146,58 +154,37 @@ func (l *Link) wait(ctx context.Context, attempt int, err error) {
 	}
 }
 
-// once runs one connection from dial to close.
-func (l *Link) once(ctx context.Context) error {
+// once runs one connection to addr from dial to close.
+func (l *Link) once(ctx context.Context, addr string) error {
+	l.mu.Lock()
+	l.state.Addr = addr
+	l.mu.Unlock()
 	l.setPhase(PhaseConnecting, "")
-	qc, st, c, err := l.dial(ctx)
+	t, err := l.dial(ctx, addr)
 	if err != nil {
 		return err
 	}
-	l.serve(ctx, qc, st, c)
+	l.serve(ctx, t, newConn(t, t.SessionID(), t.RelayKey(), l.cfg.QueueLen))
 	return errServed
 }
 
-func (l *Link) dial(ctx context.Context) (*quic.Conn, *quic.Stream, *Conn, error) {
+// dial connects to addr with the current pin and, when no key was pinned
+// yet, records the relay's key before the connection is used.
+func (l *Link) dial(ctx context.Context, addr string) (transport, error) {
 	dctx, cancel := context.WithTimeout(ctx, l.cfg.DialTimeout)
 	defer cancel()
-	qc, err := quic.DialAddr(dctx, l.cfg.Addr, hop.ClientTLSConfig(), &quic.Config{
-		KeepAlivePeriod: l.cfg.KeepAlive,
-		MaxIdleTimeout:  3 * l.cfg.KeepAlive,
-	})
+	pin := l.pinned()
+	t, err := l.cfg.dial(dctx, addr, pin, l.cfg.KeepAlive)
 	if err != nil {
-		return nil, nil, nil, fmt.Errorf("link: dial %s: %w", l.cfg.Addr, err)
-	}
-	st, err := qc.OpenStreamSync(dctx)
-	if err != nil {
-		_ = qc.CloseWithError(0, "no stream")
-		return nil, nil, nil, fmt.Errorf("link: open stream: %w", err)
-	}
-	c, err := l.handshake(dctx, qc, st)
-	if err != nil {
-		_ = qc.CloseWithError(0, "handshake failed")
-		return nil, nil, nil, err
-	}
-	return qc, st, c, nil
-}
-
-func (l *Link) handshake(ctx context.Context, qc *quic.Conn, st *quic.Stream) (*Conn, error) {
-	binding, err := hop.Binding(qc.ConnectionState().TLS)
-	if err != nil {
-		return nil, fmt.Errorf("link: channel binding: %w", err)
-	}
-	l.mu.Lock()
-	pin := l.pin
-	l.mu.Unlock()
-	hc, err := hop.Client(ctx, st, binding, pin)
-	if err != nil {
-		return nil, fmt.Errorf("link: hop handshake: %w", err)
+		return nil, err
 	}
 	if pin.IsZero() {
-		if err := l.recordPin(hc.RelayKey()); err != nil {
+		if err := l.recordPin(t.RelayKey()); err != nil {
+			_ = t.Close()
 			return nil, err
 		}
 	}
-	return newConn(hc, hc.SessionID(), hc.RelayKey(), l.cfg.QueueLen), nil
+	return t, nil
 }
 
 func (l *Link) recordPin(k secp.PublicKey) error {
@@ -215,7 +202,7 @@ func (l *Link) recordPin(k secp.PublicKey) error {
 
 // serve runs the reader, writer, keepalive and Handler.Up for one
 // connection and returns when it ended or ctx was cancelled.
-func (l *Link) serve(ctx context.Context, qc *quic.Conn, st *quic.Stream, c *Conn) {
+func (l *Link) serve(ctx context.Context, t transport, c *Conn) {
 	l.mu.Lock()
 	l.cur = c
 	l.state.RelayKey, l.state.Attempts = c.RelayKey(), 0
@@ -233,13 +220,13 @@ func (l *Link) serve(ctx context.Context, qc *quic.Conn, st *quic.Stream, c *Con
 	case <-ctx.Done():
 		c.fail(ErrClosed)
 	case <-c.done:
-	case <-qc.Context().Done():
-		c.fail(fmt.Errorf("link: connection lost: %w", context.Cause(qc.Context())))
+	case <-t.Context().Done():
+		c.fail(fmt.Errorf("link: connection lost: %w", context.Cause(t.Context())))
 	}
 	l.mu.Lock()
 	l.cur = nil
 	l.mu.Unlock()
-	l.closeGracefully(qc, st, c)
+	l.closeGracefully(t, c)
 	l.cfg.Handler.Down(c, c.Err())
 }
 
@@ -247,17 +234,17 @@ func (l *Link) serve(ctx context.Context, qc *quic.Conn, st *quic.Stream, c *Con
 // the relay a moment to read it before the connection is closed. Nothing
 // depends on this for durability (unacked envelopes are redelivered, sends
 // retransmitted), it only avoids needless redelivery.
-func (l *Link) closeGracefully(qc *quic.Conn, st *quic.Stream, c *Conn) {
-	t := time.NewTimer(l.cfg.DrainTime + 500*time.Millisecond)
-	defer t.Stop()
+func (l *Link) closeGracefully(t transport, c *Conn) {
+	timer := time.NewTimer(l.cfg.DrainTime + 500*time.Millisecond)
+	defer timer.Stop()
 	select {
 	case <-c.drained:
-		_ = st.Close()
+		_ = t.CloseWrite()
 		select {
-		case <-qc.Context().Done():
+		case <-t.Context().Done():
 		case <-time.After(200 * time.Millisecond):
 		}
-	case <-t.C:
+	case <-timer.C:
 	}
-	_ = qc.CloseWithError(0, "bye")
+	_ = t.Close()
 }

@@ -1,0 +1,66 @@
+package link
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/quic-go/quic-go"
+
+	"github.com/securep2p/securep2p/wire/hop"
+	"github.com/securep2p/securep2p/wire/secp"
+)
+
+// transport is one dialled, hop-authenticated connection to a relay: QUIC
+// in production, a fake in the package's tests.
+type transport interface {
+	frameConn
+	SessionID() [32]byte
+	RelayKey() secp.PublicKey
+	Context() context.Context // ends when the connection is lost
+	CloseWrite() error        // FIN on the stream: we send nothing more
+	Close() error             // closes the whole connection
+}
+
+// dialFunc dials addr and runs the hop handshake with pin (zero = accept
+// any key; the caller records it). A key mismatch wraps
+// hop.ErrRelayKeyMismatch.
+type dialFunc func(ctx context.Context, addr string, pin secp.PublicKey, keepAlive time.Duration) (transport, error)
+
+// quicTransport is a hop connection on one QUIC stream.
+type quicTransport struct {
+	*hop.Conn
+	qc *quic.Conn
+	st *quic.Stream
+}
+
+func (t *quicTransport) Context() context.Context { return t.qc.Context() }
+func (t *quicTransport) CloseWrite() error        { return t.st.Close() }
+func (t *quicTransport) Close() error             { return t.qc.CloseWithError(0, "bye") }
+
+// dialQUIC is the production dialFunc.
+func dialQUIC(ctx context.Context, addr string, pin secp.PublicKey, keepAlive time.Duration) (transport, error) {
+	qc, err := quic.DialAddr(ctx, addr, hop.ClientTLSConfig(), &quic.Config{
+		KeepAlivePeriod: keepAlive,
+		MaxIdleTimeout:  3 * keepAlive,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("link: dial %s: %w", addr, err)
+	}
+	st, err := qc.OpenStreamSync(ctx)
+	if err != nil {
+		_ = qc.CloseWithError(0, "no stream")
+		return nil, fmt.Errorf("link: open stream to %s: %w", addr, err)
+	}
+	binding, err := hop.Binding(qc.ConnectionState().TLS)
+	if err != nil {
+		_ = qc.CloseWithError(0, "no channel binding")
+		return nil, fmt.Errorf("link: channel binding: %w", err)
+	}
+	hc, err := hop.Client(ctx, st, binding, pin)
+	if err != nil {
+		_ = qc.CloseWithError(0, "handshake failed")
+		return nil, fmt.Errorf("link: hop handshake with %s: %w", addr, err)
+	}
+	return &quicTransport{Conn: hc, qc: qc, st: st}, nil
+}
