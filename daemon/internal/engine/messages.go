@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"time"
 	"unicode/utf8"
 
@@ -201,6 +203,13 @@ func (e *Engine) History(ctx context.Context, p api.HistoryParams) (api.HistoryR
 		if err != nil {
 			return err
 		}
+		if len(page) == 0 && p.Before == 0 {
+			// Nothing ever exchanged: say so rather than print an empty
+			// conversation with someone who may not exist (a typo).
+			if _, known, err := tx.Contact(peer); err != nil || !known {
+				return cmp.Or(err, error(apiErr(api.CodeNotFound, "no conversation with %s", peer)))
+			}
+		}
 		res.More = more
 		if err := e.markRead(tx, emit, peer, page); err != nil {
 			return err
@@ -210,6 +219,9 @@ func (e *Engine) History(ctx context.Context, p api.HistoryParams) (api.HistoryR
 		}
 		return nil
 	})
+	if ae := (*api.Error)(nil); errors.As(err, &ae) {
+		return api.HistoryResult{}, ae
+	}
 	if err != nil {
 		return res, apiErr(api.CodeInternal, "history: %v", err)
 	}
