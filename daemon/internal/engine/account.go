@@ -3,6 +3,7 @@ package engine
 import (
 	"context"
 	"errors"
+	"time"
 	"unicode/utf8"
 
 	"github.com/securep2p/securep2p/daemon/api"
@@ -56,7 +57,7 @@ func (e *Engine) checkCredentials(user, pass string) (string, error) {
 // (persisted first) on the current connection and records the account.
 func (e *Engine) authenticate(ctx context.Context, name string,
 	build func(wire.SignedPrekey, []wire.Prekey) *wire.Frame) (api.AccountResult, error) {
-	c := e.link.Current()
+	c := e.awaitLink(ctx, linkWait)
 	if c == nil {
 		return api.AccountResult{}, e.unreachable("log in")
 	}
@@ -196,5 +197,29 @@ func (e *Engine) Frame(c *link.Conn, f *wire.Frame) {
 		e.accepted(f.Accepted.ID)
 	case f.Error != nil && f.Error.ID != nil:
 		e.sendFailed(f.Error)
+	}
+}
+
+// linkWait is how long register and login wait for a relay connection that
+// is still being set up (a daemon started a moment ago) before answering
+// relay_unreachable.
+const linkWait = 5 * time.Second
+
+// awaitLink returns the current relay connection, waiting up to max for one
+// while the link is still dialling. A pin mismatch ends the wait at once.
+func (e *Engine) awaitLink(ctx context.Context, max time.Duration) *link.Conn {
+	ctx, cancel := context.WithTimeout(ctx, max)
+	defer cancel()
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		if c := e.link.Current(); c != nil || e.link.State().Phase == link.PhasePinError {
+			return c
+		}
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-tick.C:
+		}
 	}
 }
