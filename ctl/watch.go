@@ -113,7 +113,11 @@ func (c *cli) eventLine(ev api.Event) string {
 }
 
 func statusLine(m api.Message) string {
-	return fmt.Sprintf("message %s to @%s: %s%s", m.ID, m.Peer, m.Status, errorSuffix(m.Failure))
+	dir := "to"
+	if m.Direction == api.DirectionIn {
+		dir = "from"
+	}
+	return fmt.Sprintf("message %s %s @%s: %s%s", m.ID, dir, m.Peer, m.Status, errorSuffix(m.Failure))
 }
 
 func keyChangeLine(k api.KeyChange) string {
