@@ -17,7 +17,7 @@ import (
 	"github.com/securep2p/securep2p/relay"
 )
 
-func startRelay(t *testing.T) string {
+func startRelay(t testing.TB) string {
 	t.Helper()
 	srv, err := relay.New(relay.Config{StateDir: t.TempDir(), AuthBurstPerAddr: 1000, AuthRatePerAddr: 1000})
 	if err != nil {
@@ -36,13 +36,13 @@ func startRelay(t *testing.T) string {
 
 // daemon is an engine plus this package's server on a real socket.
 type daemon struct {
-	t    *testing.T
+	t    testing.TB
 	sock string
 	hc   *http.Client
 	stop func()
 }
 
-func startDaemon(t *testing.T, relayAddr string) *daemon {
+func startDaemon(t testing.TB, relayAddr string) *daemon {
 	t.Helper()
 	dir := t.TempDir()
 	db, err := store.Open(filepath.Join(dir, "state.db"))
