@@ -10,21 +10,23 @@ import (
 	"github.com/securep2p/securep2p/relay/store"
 )
 
-// Ack implements [store.Mailboxes]: on the recipient's worker, the index
-// entry becomes a tombstone (compare-and-set; kept until the envelope
-// would have expired), then the envelope is deleted from the stream and
-// its bytes uncounted. Acking a tombstone whose delete did not happen (a
-// node died in between) finishes the delete.
+// Ack implements [store.Mailboxes]: on the recipient's worker (batched
+// with the other queued acks), the envelope is deleted from the stream by
+// its sequence and the batch's bytes are uncounted. The index entry stays:
+// it keeps a re-send of the id a Duplicate until the envelope would have
+// expired. Only the node whose delete succeeds reports Removed and
+// uncounts (acks and expiry sweeps on several nodes race for the same
+// envelope).
 func (n *Node) Ack(username string, id store.ID, done func(store.AckResult, error)) {
-	// Acks of one user need no order among themselves or with appends of
-	// other ids: they spread over the workers by (user, id).
-	n.submit(msgID(username, id), &ackOp{user: username, id: id, done: done})
+	n.submit(username, &ackOp{user: username, id: id, done: done})
 }
 
 type ackOp struct {
 	user string
 	id   store.ID
 	done func(store.AckResult, error)
+	res  store.AckResult
+	err  error
 }
 
 func (o *ackOp) fail(err error) {
@@ -33,91 +35,102 @@ func (o *ackOp) fail(err error) {
 	}
 }
 
-func (o *ackOp) run(n *Node) {
-	res, err := n.ack(o.user, o.id)
-	if err != nil {
-		res = store.AckResult{}
+// ackBatch deletes the acked envelopes concurrently, then uncounts them
+// with one accounting update per user.
+func (n *Node) ackBatch(acks []*ackOp) {
+	parallel(len(acks), func(i int) { n.ack(acks[i]) })
+	freed := map[string]*recipient{}
+	var users []*recipient
+	for _, o := range acks {
+		if !o.res.Removed {
+			continue
+		}
+		r := freed[o.user]
+		if r == nil {
+			r = &recipient{name: o.user}
+			freed[o.user] = r
+			users = append(users, r)
+		}
+		r.count--
+		r.bytes -= o.res.Size
 	}
-	if o.done != nil {
-		o.done(res, err)
+	if len(users) > 0 {
+		parallel(len(users), func(i int) { n.countBatch(users[i]) })
+	}
+	for _, o := range acks {
+		switch {
+		case o.done == nil:
+		case o.err != nil:
+			o.done(store.AckResult{}, o.err)
+		default:
+			o.done(o.res, nil)
+		}
 	}
 }
 
-func (n *Node) ack(user string, id store.ID) (store.AckResult, error) {
-	if !validUser(user) {
-		return store.AckResult{}, nil
-	}
-	key := indexKey(user, id)
-	for i := range casRetries {
-		cur, rev, found, err := n.get(n.index, key)
-		if err != nil || !found {
-			return store.AckResult{}, err
-		}
-		idx, err := decodeIndex(cur)
-		if err != nil {
-			return store.AckResult{}, err
-		}
-		if idx.State == idxTomb {
-			n.finishDelete(user, idx.Seq)
-			return store.AckResult{}, nil
-		}
-		if idx.State == idxPending {
-			if idx.Seq, err = n.findSeq(user, id); err != nil || idx.Seq == 0 {
-				return store.AckResult{}, err
-			}
-		}
-		res, conflict, err := n.tombstone(user, key, rev, idx.Seq)
-		if err != nil || !conflict {
-			return res, err
-		}
-		backoff(i)
-	}
-	return store.AckResult{}, errConflict
-}
-
-// tombstone replaces the live entry with a tombstone, then deletes the
-// envelope at seq.
-func (n *Node) tombstone(user, key string, rev, seq uint64) (res store.AckResult, conflict bool, err error) {
-	env, err := n.getMsg(seq, "")
-	if errors.Is(err, jetstream.ErrMsgNotFound) {
-		return store.AckResult{}, false, nil // expired meanwhile
-	}
-	if err != nil {
-		return store.AckResult{}, false, err
-	}
-	tomb, err := encode(indexRec{State: idxTomb, Seq: seq, Until: env.ExpiresAt})
-	if err != nil {
-		return store.AckResult{}, false, err
-	}
-	if _, conflict, err = n.put(n.index, key, tomb, rev); err != nil || conflict {
-		return store.AckResult{}, conflict, err
-	}
-	if !n.deleteMsg(user, seq, int64(len(env.Body))) {
-		return store.AckResult{}, false, nil
-	}
-	return store.AckResult{Removed: true, SentAt: fromMillis(env.SentAt), Size: int64(len(env.Body))}, false, nil
-}
-
-// finishDelete deletes a tombstoned envelope still in the stream.
-func (n *Node) finishDelete(user string, seq uint64) {
-	if seq == 0 {
+// ack finds the envelope (from what Pending returned, else from the index)
+// and deletes it.
+func (n *Node) ack(o *ackOp) {
+	if !validUser(o.user) {
 		return
 	}
-	if env, err := n.getMsg(seq, ""); err == nil {
-		n.deleteMsg(user, seq, int64(len(env.Body)))
+	env, ok := n.delivered.take(o.user, o.id)
+	if !ok {
+		if env, ok, o.err = n.locate(o.user, o.id); !ok || o.err != nil {
+			return
+		}
+	}
+	if n.deleteSeq(env.seq) {
+		o.res = store.AckResult{Removed: true, SentAt: env.sentAt, Size: env.size}
 	}
 }
 
-// deleteMsg removes the envelope at seq and uncounts it; only the node
-// whose delete succeeded uncounts (acks and expiry sweeps on several nodes
-// race for the same envelope).
-func (n *Node) deleteMsg(user string, seq uint64, size int64) bool {
+// locate finds (user, id) in the stream: at the sequence its index entry
+// names, or by scanning the user's mailbox when the entry is not written
+// yet (the append is finishing) or is pending.
+func (n *Node) locate(user string, id store.ID) (deliveredEnv, bool, error) {
+	cur, _, found, err := n.get(n.index, indexKey(user, id))
+	if err != nil {
+		return deliveredEnv{}, false, err
+	}
+	var seq uint64
+	if found {
+		idx, err := decodeIndex(cur)
+		if err != nil {
+			return deliveredEnv{}, false, err
+		}
+		seq = idx.Seq
+	}
+	if seq == 0 {
+		if seq, err = n.findSeq(user, id); err != nil || seq == 0 {
+			return deliveredEnv{}, false, err
+		}
+	}
+	env, err := n.getMsg(seq, mailSubject(user))
+	if errors.Is(err, jetstream.ErrMsgNotFound) || err == nil && (env.seq != seq || string(env.ID) != string(id[:])) {
+		return deliveredEnv{}, false, nil // acked or expired already
+	}
+	if err != nil {
+		return deliveredEnv{}, false, err
+	}
+	return deliveredEnv{seq: seq, size: int64(len(env.Body)), sentAt: fromMillis(env.SentAt)}, true, nil
+}
+
+// deleteSeq removes the envelope at seq; false when it was not there (or
+// the delete failed).
+func (n *Node) deleteSeq(seq uint64) bool {
 	ctx, cancel := n.ctx()
 	defer cancel()
 	start := time.Now()
 	err := n.mail.DeleteMsg(ctx, seq)
 	n.m.roundTrip(opMsgDelete, start, err)
-	if err != nil {
+	return err == nil
+}
+
+// deleteMsg removes the envelope at seq and uncounts it when this delete
+// succeeded.
+func (n *Node) deleteMsg(user string, seq uint64, size int64) bool {
+	if !n.deleteSeq(seq) {
 		return false
 	}
 	if err := n.addMeta(user, -1, -size); err != nil {
@@ -126,8 +139,7 @@ func (n *Node) deleteMsg(user string, seq uint64, size int64) bool {
 	return true
 }
 
-// findSeq scans user's mailbox for id (an append that died between its
-// write and marking the entry live); 0 when it is not there.
+// findSeq scans user's mailbox for id; 0 when it is not there.
 func (n *Node) findSeq(user string, id store.ID) (uint64, error) {
 	for seq := uint64(1); ; seq++ {
 		env, err := n.getMsg(seq, mailSubject(user))

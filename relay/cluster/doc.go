@@ -13,29 +13,43 @@
 //     stream P2P_MAIL with one subject p2p.mail.<user> per recipient and
 //     one message (CBOR) per envelope, removed on Ack; the key-value bucket
 //     p2p_accounts (a.<user>: account, p.<user>: one-time prekeys); the
-//     bucket p2p_mailidx (i.<user>.<id hex>: index entry, pending, live or
-//     ack tombstone; m.<user>: quota accounting); and the core NATS subject
-//     p2p.notify.<user> ("new mail" and "attached elsewhere" notices for the
-//     node holding the user's connection).
+//     bucket p2p_mailidx (i.<user>.<id hex>: the id's dedup record, naming
+//     the envelope's stream sequence and kept after the Ack until the
+//     envelope would have expired; m.<user>: quota accounting); and the
+//     core NATS subject p2p.notify.<user> ("new mail" and "attached
+//     elsewhere" notices for the node holding the user's connection).
+//
+//   - The mailbox pipeline: writes for one recipient are queued on one of
+//     Config.Workers workers, which takes whatever is queued as a batch and
+//     runs each stage of it as concurrent requests (reads of accounts,
+//     accounting and index entries; asynchronous publishes in submission
+//     order; index entries and one accounting update per recipient), so a
+//     batch costs a few round trips instead of each message costing ten.
+//     Acks are batched the same way and delete by the sequence Pending
+//     returned.
 //
 // # What it promises
 //
 //   - The same promises as the embedded store: Append reports Stored only
 //     after JetStream acknowledged the write (which, with Replicas > 1,
 //     means a quorum of NATS servers stored it); Append is idempotent per
-//     (recipient, id), also after the envelope was acked (the index keeps a
-//     tombstone until the envelope would have expired), and a retry of a
-//     half-done append is caught by JetStream's Nats-Msg-Id window;
+//     (recipient, id): a re-send within JetStream's Nats-Msg-Id window
+//     (Config.DedupWindow) is never written twice, and the index entry,
+//     recorded after the write and kept after the Ack until the envelope
+//     would have expired, makes any later re-send a Duplicate (a copy
+//     written because the entry was not yet visible is deleted again);
 //     per-recipient order follows the stream sequence, which is the Seq
-//     reported by Append and used by Pending.
+//     reported by Append and used by Pending: a batch publishes in
+//     submission order over one connection and the next batch of the
+//     recipient starts after every acknowledgement of the previous one.
 //   - A username is created once and a one-time prekey is handed out once,
 //     whichever node is asked: both go through compare-and-set on a
 //     JetStream key-value entry.
 //   - The per-user message quota is enforced by the NATS server itself
 //     (MaxMsgsPerSubject with DiscardNewPerSubject); the byte quota is
-//     checked against the user's accounting entry before the write (it can
-//     be exceeded by the envelopes in flight at the same moment, never by
-//     more).
+//     checked against the user's accounting entry plus the envelopes before
+//     it in the same batch (it can be exceeded by the envelopes in flight
+//     on other nodes at the same moment, never by more).
 //   - Records are CBOR in the project's strict encoding; a record that fails
 //     to decode is [store.ErrCorrupt], never trusted. Bodies are opaque
 //     end-to-end ciphertext; nothing secret reaches a log, an error or a
@@ -51,7 +65,9 @@
 // leader: a send to a user registered a few milliseconds earlier on another
 // node can be refused as an unknown user (the sender retries). Expiry
 // sweeps decrement the accounting exactly once per envelope (whichever node
-// deletes it), but a node that dies between deleting an envelope and
-// updating the accounting leaves the byte count one envelope high until the
-// entry expires.
+// deletes it), but a node that dies between deleting envelopes and
+// updating the accounting leaves the byte count that batch high until the
+// entry expires. A re-send of an id later than the dedup window after an
+// append that died between its write and its index entry is written again
+// (the daemon drops the id it already has).
 package cluster

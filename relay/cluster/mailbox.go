@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"time"
 
@@ -15,12 +16,9 @@ import (
 // DiscardNew, the recipient's subject (or the whole stream) is full.
 const errStoreFailed jetstream.ErrorCode = 10077
 
-// Append implements [store.Mailboxes]. On the recipient's worker it checks
-// the account, claims the (recipient, id) index entry with
-// compare-and-set, checks the byte quota, publishes the envelope (with
-// Nats-Msg-Id, so a retried claim never writes twice within the dedup
-// window) and waits for JetStream's acknowledgement, then marks the entry
-// live and counts the bytes. done runs once, on that worker.
+// Append implements [store.Mailboxes]. Appends are queued on the
+// recipient's worker, which takes whatever is queued as one batch (see
+// appendBatch); done runs once, on that worker, in submission order.
 func (n *Node) Append(e store.Envelope, wantKey []byte, done func(store.AppendResult, error)) {
 	n.submit(e.To, &appendOp{env: e, wantKey: wantKey, done: done})
 }
@@ -29,6 +27,15 @@ type appendOp struct {
 	env     store.Envelope
 	wantKey []byte
 	done    func(store.AppendResult, error)
+
+	res     store.AppendResult
+	err     error
+	prior   []byte // the index entry read before publishing (nil: none)
+	rev     uint64 // its revision (0: none)
+	fut     jetstream.PubAckFuture
+	ack     *jetstream.PubAck
+	counted bool      // the envelope counts in this batch's accounting
+	twin    *appendOp // an earlier append of the same id in this batch
 }
 
 func (o *appendOp) fail(err error) {
@@ -37,145 +44,299 @@ func (o *appendOp) fail(err error) {
 	}
 }
 
-func (o *appendOp) run(n *Node) {
-	res, err := n.append(&o.env, o.wantKey)
-	if err != nil {
-		res = store.AppendResult{}
+func (o *appendOp) finish() {
+	if o.err != nil {
+		o.fail(o.err)
+		return
 	}
 	if o.done != nil {
-		o.done(res, err)
+		o.done(o.res, nil)
 	}
 }
 
-func (n *Node) append(e *store.Envelope, wantKey []byte) (store.AppendResult, error) {
-	acct, _, err := n.account(e.To)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return store.AppendResult{Status: store.UnknownUser}, nil
-	case err != nil:
-		return store.AppendResult{}, err
-	case wantKey != nil && !bytes.Equal(wantKey, acct.IdentityKey):
-		return store.AppendResult{Status: store.KeyChanged}, nil
-	}
-	rev, dup, err := n.claim(e)
-	if err != nil || dup {
-		return store.AppendResult{Status: store.Duplicate}, err
-	}
-	full, err := n.overQuota(e)
-	if err != nil || full {
-		n.release(e, rev)
-		return store.AppendResult{Status: store.MailboxFull}, err
-	}
-	ack, full, err := n.publish(e)
-	if full {
-		n.release(e, rev)
-		return store.AppendResult{Status: store.MailboxFull}, nil
-	}
-	if err != nil {
-		return store.AppendResult{}, err // the claim stays pending: a re-send retries
-	}
-	return n.commitAppend(e, rev, ack)
+// recipient is what one batch knows about one recipient's mailbox.
+type recipient struct {
+	name         string
+	acct         accountRec
+	acctErr      error
+	meta         metaRec
+	metaErr      error
+	count, bytes int64 // envelopes this batch adds
 }
 
-// claim takes the index entry of (e.To, e.ID) for this append: created
-// pending, or re-taken when it is pending from an unfinished append or
-// expired. dup reports a live envelope or an unexpired tombstone.
-func (n *Node) claim(e *store.Envelope) (rev uint64, dup bool, err error) {
-	key := indexKey(e.To, e.ID)
-	pending, err := encode(indexRec{State: idxPending, Until: millis(e.ExpiresAt)})
-	if err != nil {
-		return 0, false, err
-	}
-	for i := range casRetries {
-		cur, curRev, found, err := n.get(n.index, key)
-		if err != nil {
-			return 0, false, err
+// appendBatch runs a batch of appends in four pipelined stages, each a set
+// of concurrent requests: (1) read the recipients' accounts and quota
+// accounting and every id's index entry; (2) check them in submission
+// order; (3) publish the survivors asynchronously in submission order (so
+// the stream sequence follows it) with Nats-Msg-Id, and wait for every
+// JetStream acknowledgement; (4) record each id's index entry (the stream
+// sequence, kept until the envelope would have expired: the dedup record
+// beyond JetStream's window, also after the Ack) and add the batch to each
+// recipient's accounting. Nothing is reported before stage 3's
+// acknowledgement; results are reported in submission order.
+func (n *Node) appendBatch(ops []*appendOp) {
+	rcpts := n.readBatch(ops)
+	first := map[deliveredKey]*appendOp{}
+	for _, o := range ops {
+		k := deliveredKey{o.env.To, o.env.ID}
+		if f := first[k]; f != nil {
+			o.twin = f // JetStream refuses a second copy in flight
+			continue
 		}
-		if found {
-			idx, err := decodeIndex(cur)
-			if err != nil {
-				return 0, false, err
+		if n.check(o, rcpts[o.env.To]); o.counted {
+			first[k] = o
+		}
+	}
+	n.publishBatch(ops)
+	n.settle(ops, rcpts)
+	users := make([]*recipient, 0, len(rcpts))
+	for _, r := range rcpts {
+		users = append(users, r)
+	}
+	parallel(len(users)+1, func(i int) {
+		if i == 0 {
+			n.recordIndexes(ops)
+			return
+		}
+		n.countBatch(users[i-1])
+	})
+	for _, o := range ops {
+		o.finish()
+	}
+}
+
+// readBatch reads, concurrently, every recipient's account and accounting
+// entry and every append's index entry.
+func (n *Node) readBatch(ops []*appendOp) map[string]*recipient {
+	rcpts := map[string]*recipient{}
+	var users []string
+	for _, o := range ops {
+		if rcpts[o.env.To] == nil {
+			rcpts[o.env.To] = &recipient{name: o.env.To}
+			users = append(users, o.env.To)
+		}
+	}
+	parallel(2*len(users)+len(ops), func(i int) {
+		switch {
+		case i < len(users):
+			r := rcpts[users[i]]
+			r.acct, _, r.acctErr = n.account(users[i])
+		case i < 2*len(users):
+			r := rcpts[users[i-len(users)]]
+			r.meta, r.metaErr = n.readMeta(users[i-len(users)])
+		default:
+			o := ops[i-2*len(users)]
+			var found bool
+			o.prior, o.rev, found, o.err = n.get(n.index, indexKey(o.env.To, o.env.ID))
+			if !found {
+				o.prior = nil
 			}
-			if idx.State != idxPending && !expired(idx.Until, e.SentAt) {
-				return 0, true, nil
-			}
 		}
-		newRev, conflict, err := n.put(n.index, key, pending, curRev)
-		if err != nil || !conflict {
-			return newRev, false, err
-		}
-		backoff(i)
-	}
-	return 0, false, errConflict
+	})
+	return rcpts
 }
 
-// release gives up a pending claim (nothing was written).
-func (n *Node) release(e *store.Envelope, rev uint64) {
-	if err := n.del(n.index, indexKey(e.To, e.ID), rev); err != nil {
-		n.cfg.Logger.Warn("cluster: release index entry", "err", err)
-	}
-}
-
-func (n *Node) overQuota(e *store.Envelope) (bool, error) {
-	b, _, found, err := n.get(n.index, metaKey(e.To))
+func (n *Node) readMeta(user string) (metaRec, error) {
+	b, _, found, err := n.get(n.index, metaKey(user))
 	if err != nil || !found {
-		return false, err
+		return metaRec{}, err
 	}
-	meta, err := decodeMeta(b)
-	if err != nil {
-		return false, err
-	}
-	return meta.Count+1 > n.cfg.MailboxMaxMsgs || meta.Bytes+e.Size() > n.cfg.MailboxMaxBytes, nil
+	return decodeMeta(b)
 }
 
-// publish writes the envelope and waits for JetStream's acknowledgement.
-// full reports that the server refused it for the message quota.
-func (n *Node) publish(e *store.Envelope) (ack *jetstream.PubAck, full bool, err error) {
+// check decides an append before publishing: unknown recipient, changed
+// key, an id already recorded (a Duplicate) or a full mailbox end it here.
+// The byte quota counts the envelopes of this batch before it.
+func (n *Node) check(o *appendOp, r *recipient) {
+	switch {
+	case o.err != nil:
+	case errors.Is(r.acctErr, store.ErrNotFound):
+		o.res.Status = store.UnknownUser
+	case r.acctErr != nil:
+		o.err = r.acctErr
+	case o.wantKey != nil && !bytes.Equal(o.wantKey, r.acct.IdentityKey):
+		o.res.Status = store.KeyChanged
+	case r.metaErr != nil:
+		o.err = r.metaErr
+	default:
+		n.checkIndex(o, r)
+	}
+}
+
+func (n *Node) checkIndex(o *appendOp, r *recipient) {
+	e := &o.env
+	if o.prior != nil {
+		idx, err := decodeIndex(o.prior)
+		if err != nil {
+			o.err = err
+			return
+		}
+		if idx.State != idxPending && !expired(idx.Until, e.SentAt) {
+			o.res.Status = store.Duplicate
+			return
+		}
+	}
+	if r.meta.Count+r.count+1 > n.cfg.MailboxMaxMsgs || r.meta.Bytes+r.bytes+e.Size() > n.cfg.MailboxMaxBytes {
+		o.res.Status = store.MailboxFull
+		return
+	}
+	r.count++
+	r.bytes += e.Size()
+	o.counted = true
+}
+
+// publishBatch publishes the checked appends in order and waits for their
+// acknowledgements.
+func (n *Node) publishBatch(ops []*appendOp) {
+	start := time.Now()
+	for _, o := range ops {
+		if o.counted {
+			n.publishAsync(o)
+		}
+	}
+	for _, o := range ops {
+		if o.fut != nil {
+			n.awaitAck(o, start)
+		}
+	}
+}
+
+func (n *Node) publishAsync(o *appendOp) {
+	e := &o.env
 	data, err := encode(envelopeRec{ID: e.ID[:], From: e.From, Body: e.Body,
 		SentAt: millis(e.SentAt), ExpiresAt: millis(e.ExpiresAt)})
-	if err != nil {
-		return nil, false, err
-	}
-	ctx, cancel := n.ctx()
-	defer cancel()
-	start := time.Now()
-	ack, err = n.js.PublishMsg(ctx, &nats.Msg{Subject: mailSubject(e.To), Data: data},
-		jetstream.WithMsgID(msgID(e.To, e.ID)), jetstream.WithExpectStream(mailStream))
-	var api *jetstream.APIError
-	if errors.As(err, &api) && api.ErrorCode == errStoreFailed {
-		n.m.roundTrip(opPublish, start, nil)
-		return nil, true, nil
-	}
-	n.m.roundTrip(opPublish, start, err)
 	if err == nil {
+		o.fut, err = n.js.PublishMsgAsync(&nats.Msg{Subject: mailSubject(e.To), Data: data},
+			jetstream.WithMsgID(msgID(e.To, e.ID)), jetstream.WithExpectStream(mailStream))
+	}
+	if err != nil {
+		n.m.errs.WithLabelValues(opPublish).Inc()
+		o.err = err
+	}
+}
+
+// awaitAck waits for o's acknowledgement (bounded by OpTimeout).
+func (n *Node) awaitAck(o *appendOp, start time.Time) {
+	timer := time.NewTimer(n.cfg.OpTimeout + time.Second)
+	defer timer.Stop()
+	var err error
+	select {
+	case o.ack = <-o.fut.Ok():
+	case err = <-o.fut.Err():
+	case <-timer.C:
+		err = context.DeadlineExceeded
+	}
+	var api *jetstream.APIError
+	switch {
+	case errors.As(err, &api) && api.ErrorCode == errStoreFailed:
+		n.m.roundTrip(opPublish, start, nil)
+		o.res.Status = store.MailboxFull
+	case err != nil:
+		n.m.roundTrip(opPublish, start, err)
+		o.err = err
+	default:
+		n.m.roundTrip(opPublish, start, nil)
 		n.m.publishAck.Observe(time.Since(start).Seconds())
 	}
-	return ack, false, err
 }
 
-// commitAppend marks the claim live and counts the envelope. A conflict
-// means another node touched the entry in between (a concurrent append of
-// the same id, which JetStream's dedup gave the same message, or an ack of
-// the envelope already delivered): the entry is theirs to finish. Whether
-// this append wrote the envelope is the acknowledgement's Duplicate flag.
-func (n *Node) commitAppend(e *store.Envelope, rev uint64, ack *jetstream.PubAck) (store.AppendResult, error) {
-	live, err := encode(indexRec{State: idxLive, Seq: ack.Sequence, Until: millis(e.ExpiresAt)})
+// settle turns acknowledgements into results and takes the envelopes that
+// were not written out of the batch's accounting.
+func (n *Node) settle(ops []*appendOp, rcpts map[string]*recipient) {
+	for _, o := range ops {
+		switch {
+		case o.twin != nil && o.twin.ack != nil:
+			o.res.Status = store.Duplicate
+		case o.twin != nil:
+			o.res, o.err = o.twin.res, o.twin.err
+		case o.ack != nil && !o.ack.Duplicate:
+			o.res = store.AppendResult{Status: store.Stored, Seq: o.ack.Sequence}
+			continue
+		case o.ack != nil:
+			o.res.Status = store.Duplicate
+		}
+		if o.counted {
+			r := rcpts[o.env.To]
+			r.count--
+			r.bytes -= o.env.Size()
+			o.counted = false
+		}
+	}
+}
+
+// recordIndexes writes the index entries of the acknowledged appends
+// (duplicates too: their original may have died before writing its own).
+func (n *Node) recordIndexes(ops []*appendOp) {
+	var acked []*appendOp
+	for _, o := range ops {
+		if o.ack != nil {
+			acked = append(acked, o)
+		}
+	}
+	if len(acked) > 0 {
+		parallel(len(acked), func(i int) { n.recordIndex(acked[i]) })
+	}
+}
+
+// recordIndex creates (or replaces a pending or expired) index entry. An
+// unexpired entry for another sequence means the id was stored before,
+// beyond JetStream's dedup window: the copy just written is deleted and the
+// append reported Duplicate.
+func (n *Node) recordIndex(o *appendOp) {
+	e := &o.env
+	key := indexKey(e.To, e.ID)
+	live, err := encode(indexRec{State: idxLive, Seq: o.ack.Sequence, Until: millis(e.ExpiresAt)})
 	if err != nil {
-		return store.AppendResult{}, err
+		o.err = err
+		return
 	}
-	if _, _, err := n.put(n.index, indexKey(e.To, e.ID), live, rev); err != nil {
-		return store.AppendResult{}, err
+	rev := o.rev
+	for i := range casRetries {
+		_, conflict, err := n.put(n.index, key, live, rev)
+		if err != nil || !conflict {
+			o.err = err
+			return
+		}
+		cur, curRev, found, err := n.get(n.index, key)
+		if err != nil {
+			o.err = err
+			return
+		}
+		if found {
+			if idx, err := decodeIndex(cur); err == nil && idx.State != idxPending && !expired(idx.Until, e.SentAt) {
+				n.dropCopy(o, idx.Seq)
+				return
+			}
+		}
+		rev = curRev
+		backoff(i)
 	}
-	if ack.Duplicate {
-		return store.AppendResult{Status: store.Duplicate}, nil
+	o.err = errConflict
+}
+
+// dropCopy handles an index entry recorded by another append of the same
+// id: a different sequence is a second copy, deleted here.
+func (n *Node) dropCopy(o *appendOp, seq uint64) {
+	if seq == o.ack.Sequence || o.ack.Duplicate {
+		return
 	}
-	if err := n.addMeta(e.To, 1, e.Size()); err != nil {
+	n.deleteMsg(o.env.To, o.ack.Sequence, o.env.Size())
+	o.res = store.AppendResult{Status: store.Duplicate}
+}
+
+// countBatch adds the batch's stored envelopes to r's accounting.
+func (n *Node) countBatch(r *recipient) {
+	if r.count == 0 && r.bytes == 0 {
+		return
+	}
+	if err := n.addMeta(r.name, r.count, r.bytes); err != nil {
 		n.cfg.Logger.Warn("cluster: mailbox accounting", "err", err)
 	}
-	return store.AppendResult{Status: store.Stored, Seq: ack.Sequence}, nil
 }
 
-// addMeta adds count and size to user's quota accounting (never below 0).
+// addMeta adds count and size to user's quota accounting. The sum may be
+// negative for a moment (an Ack's uncount can overtake the append's
+// count); quota checks read it as it is.
 func (n *Node) addMeta(user string, count, size int64) error {
 	return n.update(n.index, metaKey(user), func(cur []byte, found bool) ([]byte, error) {
 		var m metaRec
@@ -185,6 +346,6 @@ func (n *Node) addMeta(user string, count, size int64) error {
 				m = metaRec{} // rebuilt from here on
 			}
 		}
-		return encode(metaRec{Count: max(m.Count+count, 0), Bytes: max(m.Bytes+size, 0)})
+		return encode(metaRec{Count: m.Count + count, Bytes: m.Bytes + size})
 	})
 }

@@ -100,14 +100,15 @@ func setDur(d *time.Duration, def time.Duration) {
 // Node is one relay node's view of the cluster: a [store.Store] on
 // JetStream and, through [Node.Router], the relay's router on NATS.
 type Node struct {
-	cfg      Config
-	nc       *nats.Conn
-	js       jetstream.JetStream
-	mail     jetstream.Stream
-	accounts jetstream.KeyValue
-	index    jetstream.KeyValue
-	m        *nodeMetrics
-	router   *router
+	cfg       Config
+	nc        *nats.Conn
+	js        jetstream.JetStream
+	mail      jetstream.Stream
+	accounts  jetstream.KeyValue
+	index     jetstream.KeyValue
+	m         *nodeMetrics
+	router    *router
+	delivered *delivered
 
 	workers []chan op
 	wg      sync.WaitGroup
@@ -133,7 +134,7 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cluster: connect to NATS: %w", err)
 	}
-	n := &Node{cfg: cfg, nc: nc}
+	n := &Node{cfg: cfg, nc: nc, delivered: newDelivered()}
 	if err := n.setup(ctx); err != nil {
 		nc.Close()
 		return nil, err
@@ -149,7 +150,9 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 }
 
 func (n *Node) setup(ctx context.Context) error {
-	js, err := jetstream.New(n.nc, jetstream.WithDefaultTimeout(n.cfg.OpTimeout))
+	js, err := jetstream.New(n.nc, jetstream.WithDefaultTimeout(n.cfg.OpTimeout),
+		jetstream.WithPublishAsyncMaxPending(n.cfg.Workers*maxBatch),
+		jetstream.WithPublishAsyncTimeout(n.cfg.OpTimeout))
 	if err != nil {
 		return fmt.Errorf("cluster: jetstream: %w", err)
 	}

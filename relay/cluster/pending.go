@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"strings"
 	"time"
@@ -14,28 +15,57 @@ import (
 // Pending implements [store.Mailboxes]: up to max envelopes on username's
 // subject with stream sequence > after, in order, skipping expired ones.
 // Reads go to the stream leader, so every acknowledged append is seen.
+// Each round asks for the next message at or after each of several
+// consecutive sequences at once (a dense mailbox answers one envelope per
+// request); the width follows how many distinct envelopes the last round
+// found, so a sparse mailbox costs one request per envelope as before.
 func (n *Node) Pending(username string, after uint64, now time.Time, max int) ([]store.Envelope, error) {
-	if !validUser(username) {
+	if !validUser(username) || max <= 0 {
 		return nil, nil
 	}
 	ctx, cancel := n.ctx()
 	defer cancel()
 	var out []store.Envelope
-	for seq := after + 1; len(out) < max; {
-		env, err := n.getMsgCtx(ctx, seq, mailSubject(username))
-		if errors.Is(err, jetstream.ErrMsgNotFound) {
-			return out, nil
+	next, width := after+1, pendingWidth
+	for len(out) < max {
+		got, end, err := n.pendingRound(ctx, username, next, width)
+		for _, env := range got {
+			next = env.seq + 1
+			if len(out) < max && !expired(env.ExpiresAt, now) {
+				out = append(out, toEnvelope(username, env))
+				n.delivered.put(&out[len(out)-1])
+			}
 		}
-		if err != nil {
+		if end || err != nil {
 			return out, err
 		}
-		seq = env.seq + 1
-		if expired(env.ExpiresAt, now) {
-			continue
-		}
-		out = append(out, toEnvelope(username, env))
+		width = min(pendingWidth, 2*len(got))
 	}
 	return out, nil
+}
+
+// pendingWidth bounds the concurrent reads of one Pending round.
+const pendingWidth = 16
+
+// pendingRound reads the first message on user's subject at or after each
+// of from..from+width-1 concurrently and returns the distinct ones in
+// order, stopping at the first failed read. end reports that the subject
+// has nothing more.
+func (n *Node) pendingRound(ctx context.Context, user string, from uint64, width int) (got []storedEnvelope, end bool, err error) {
+	envs := make([]storedEnvelope, width)
+	errs := make([]error, width)
+	parallel(width, func(i int) { envs[i], errs[i] = n.getMsgCtx(ctx, from+uint64(i), mailSubject(user)) })
+	for i := range width {
+		switch {
+		case errors.Is(errs[i], jetstream.ErrMsgNotFound):
+			return got, true, nil
+		case errs[i] != nil:
+			return got, false, errs[i]
+		case len(got) == 0 || envs[i].seq != got[len(got)-1].seq:
+			got = append(got, envs[i])
+		}
+	}
+	return got, false, nil
 }
 
 func toEnvelope(to string, s storedEnvelope) store.Envelope {

@@ -33,22 +33,28 @@ type envelopeRec struct {
 	ExpiresAt int64  `cbor:"5,keyasint"` // Unix milliseconds
 }
 
-// Index entry states.
+// Index entry states. Appends write idxLive once the envelope is in the
+// stream and leave it there after the Ack (the envelope at Seq is then
+// gone): the entry is the id's dedup record until Until. idxPending and
+// idxTomb are written by nodes of an earlier version: pending counts as
+// absent, a tombstone like live.
 const (
-	idxPending uint8 = iota + 1 // an append is (or was) writing the envelope
-	idxLive                     // the envelope is in the stream at Seq
-	idxTomb                     // acked; Seq is the deleted message
+	idxPending uint8 = iota + 1 // an append was writing the envelope (earlier versions)
+	idxLive                     // the envelope was stored at Seq
+	idxTomb                     // acked; Seq is the deleted message (earlier versions)
 )
 
-// indexRec is the per-(recipient, id) entry: it makes Append idempotent and
-// keeps acked ids until Until.
+// indexRec is the per-(recipient, id) entry: it makes Append idempotent
+// until Until (the envelope's expiry), also after the Ack.
 type indexRec struct {
 	State uint8  `cbor:"1,keyasint"`
 	Seq   uint64 `cbor:"2,keyasint,omitempty"`
 	Until int64  `cbor:"3,keyasint"` // Unix milliseconds: the envelope's expiry
 }
 
-// metaRec is a mailbox's quota accounting.
+// metaRec is a mailbox's quota accounting: the sum of the appends'
+// increments and the deletes' decrements, which may be negative for a
+// moment when a delete's decrement lands first.
 type metaRec struct {
 	Count int64 `cbor:"1,keyasint"`
 	Bytes int64 `cbor:"2,keyasint"`
@@ -108,7 +114,7 @@ func decodeIndex(b []byte) (indexRec, error) {
 
 func decodeMeta(b []byte) (metaRec, error) {
 	var r metaRec
-	if err := wire.Decode(b, &r); err != nil || r.Count < 0 || r.Bytes < 0 {
+	if err := wire.Decode(b, &r); err != nil {
 		return metaRec{}, store.ErrCorrupt
 	}
 	return r, nil
