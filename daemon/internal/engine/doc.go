@@ -8,11 +8,16 @@
 //
 //   - [Engine.Send] returns once the message is committed to the outbox
 //     (status queued, or held).
-//   - A message is encrypted when it is first transmitted; the envelope and
-//     the advanced session are committed in one transaction BEFORE the
-//     envelope is written to the relay, and every retry sends exactly the
+//   - A message is encrypted once: at Send, inside the queueing
+//     transaction, when the contact has a usable primary session and is not
+//     held (a delivery receipt likewise inside the inbound transaction);
+//     else when it is first transmitted (first contact, held messages).
+//     Either way the envelope and the advanced session are committed in one
+//     transaction BEFORE the envelope is written to the relay, and every
+//     retry sends exactly the
 //     same envelope under the same id (the relay and the recipient
-//     deduplicate by id). Status becomes sent on Accepted, delivered on the
+//     deduplicate by id). Status becomes sent on Accepted (committed with
+//     the next transaction: group commit, see accepts.go), delivered on the
 //     recipient's end-to-end receipt, read on its read receipt (if that
 //     contact sends them), failed with a reason on a permanent error. A
 //     transient refusal (Error CodeInternal during a NATS leader election,

@@ -42,6 +42,10 @@ type Engine struct {
 	lastState api.LinkState           // last state reported in an event
 	stopping  bool
 
+	acceptMu   sync.Mutex
+	accepts    []store.ID    // Accepted ids whose sent status is not committed yet; guarded by acceptMu
+	acceptKick chan struct{} // wakes the accept worker (buffered 1)
+
 	kick   chan struct{} // wakes the outbox worker (buffered 1)
 	upkeep sync.Mutex    // one prekey upkeep at a time (TryLock)
 }
@@ -59,11 +63,12 @@ func New(cfg Config) (*Engine, error) {
 	}
 	e := &Engine{
 		cfg: cfg, db: cfg.DB,
-		bundles:  map[string]*wire.Bundle{},
-		inflight: map[store.ID]inflight{},
-		changed:  make(chan struct{}),
-		kick:     make(chan struct{}, 1),
-		hub:      hub{subs: map[*Sub]struct{}{}},
+		bundles:    map[string]*wire.Bundle{},
+		inflight:   map[store.ID]inflight{},
+		changed:    make(chan struct{}),
+		kick:       make(chan struct{}, 1),
+		acceptKick: make(chan struct{}, 1),
+		hub:        hub{subs: map[*Sub]struct{}{}},
 	}
 	if err := e.loadKeys(); err != nil {
 		return nil, err
@@ -88,10 +93,12 @@ func (e *Engine) Fingerprint() string { return e.id.Public().Fingerprint() }
 func (e *Engine) Run(ctx context.Context) error {
 	e.pruneSeen()
 	var wg sync.WaitGroup
-	wg.Add(1)
+	wg.Add(2)
 	go func() { defer wg.Done(); e.outboxLoop(ctx) }()
+	go func() { defer wg.Done(); e.acceptLoop(ctx) }()
 	err := e.link.Run(ctx)
 	wg.Wait()
+	e.flushAccepted() // Accepted frames read before the link stopped
 	e.mu.Lock()
 	e.stopping = true
 	e.mu.Unlock()
@@ -123,9 +130,24 @@ func (e *Engine) authConn() *link.Conn {
 
 // update runs fn in one store transaction; events it emits are given
 // cursors inside the transaction and published after the commit.
+//
+// Accepted ids waiting for their sent-status commit (see accepts.go) are
+// applied in the same transaction: a group commit instead of one of their
+// own. If the transaction fails they go back to the queue.
 func (e *Engine) update(fn func(tx *store.Tx, emit emitFunc) error) error {
 	e.pubMu.Lock()
 	defer e.pubMu.Unlock()
+	acc := e.takeAccepted()
+	err := e.commitLocked(fn, acc)
+	if err != nil && len(acc) > 0 {
+		e.requeueAccepted(acc) // fn failed: the accept worker commits them alone
+		e.kickAccepted()
+	}
+	return err
+}
+
+// commitLocked commits fn plus the sent transitions of acc; pubMu is held.
+func (e *Engine) commitLocked(fn func(tx *store.Tx, emit emitFunc) error, acc []store.ID) error {
 	var evs []api.Event
 	err := e.db.Update(func(tx *store.Tx) error {
 		evs = evs[:0]
@@ -143,7 +165,10 @@ func (e *Engine) update(fn func(tx *store.Tx, emit emitFunc) error) error {
 			evs = append(evs, ev)
 			return nil
 		}
-		return fn(tx, emit)
+		if err := fn(tx, emit); err != nil {
+			return err
+		}
+		return e.applyAccepted(tx, emit, acc)
 	})
 	if err != nil {
 		return err

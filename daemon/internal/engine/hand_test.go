@@ -13,8 +13,9 @@ import (
 
 // handNode is an engine that never connects: tests move envelopes between
 // two of them by hand, so every interleaving of the e2e steps is exact.
-// prepare, encrypt, accepted and handleDeliver are the engine's own code;
-// only the relay is replaced by a FIFO mailbox per recipient.
+// prepare, encrypt, accepted (+flushAccepted) and handleDeliver are the
+// engine's own code; only the relay is replaced by a FIFO mailbox per
+// recipient.
 type handNode struct {
 	t    *testing.T
 	e    *Engine
@@ -99,6 +100,7 @@ func (n *handNode) transmit(peer *handNode) {
 			}
 		}
 		n.e.accepted(id[:])
+		n.e.flushAccepted() // what the accept worker (not running here) does
 		peer.box = append(peer.box, mail{id: id, from: n, env: m.Envelope})
 	}
 }

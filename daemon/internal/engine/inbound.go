@@ -203,12 +203,14 @@ func (e *Engine) storeIncoming(tx *store.Tx, emit emitFunc, d *wire.Deliver, o *
 	if err := emit(api.Event{Type: api.EventMessage, Message: &am}); err != nil {
 		return err
 	}
-	return e.queueReceipt(tx, o.peer, e2e.KindReceipt, []store.ID{mid})
+	return e.queueReceipt(tx, o.peer, e2e.KindReceipt, []store.ID{mid}, true)
 }
 
-// queueReceipt puts a receipt for ids into the outbox (encrypted at
-// transmit time like any message).
-func (e *Engine) queueReceipt(tx *store.Tx, peer string, kind e2e.Kind, ids []store.ID) error {
+// queueReceipt puts a receipt for ids into the outbox, encrypted at
+// transmit time like any message; with seal (the caller holds cryptoMu) it
+// is encrypted in tx when sealInQueue allows, so the inbound commit also
+// covers the receipt's envelope and session.
+func (e *Engine) queueReceipt(tx *store.Tx, peer string, kind e2e.Kind, ids []store.ID, seal bool) error {
 	now := e.cfg.Now()
 	for len(ids) > 0 {
 		n := min(len(ids), e2e.MaxRefs)
@@ -223,6 +225,9 @@ func (e *Engine) queueReceipt(tx *store.Tx, peer string, kind e2e.Kind, ids []st
 		}
 		m := &store.Message{ID: rid, Peer: peer, Dir: store.Out, Kind: store.KindReceipt, Content: raw,
 			Status: store.Queued, Created: now, Updated: now}
+		if err := e.sealReceipt(tx, m, seal); err != nil {
+			return err
+		}
 		if err := tx.Enqueue(m); err != nil {
 			return err
 		}

@@ -26,19 +26,7 @@ func (e *Engine) Send(ctx context.Context, p api.SendParams) (api.SendResult, er
 	now := e.cfg.Now()
 	m := &store.Message{ID: store.NewID(), Peer: peer, Dir: store.Out, Kind: store.KindText, Text: p.Text,
 		Status: store.Queued, Created: now, Updated: now}
-	err = e.update(func(tx *store.Tx, emit emitFunc) error {
-		if c, ok, err := tx.Contact(peer); err != nil {
-			return err
-		} else if ok && c.ShouldHold() {
-			m.Status = store.Held
-		}
-		if err := tx.Enqueue(m); err != nil {
-			return err
-		}
-		am := apiMessage(m)
-		return emit(api.Event{Type: api.EventStatus, Message: &am})
-	})
-	if err != nil {
+	if err := e.enqueue(m); err != nil {
 		return api.SendResult{}, apiErr(api.CodeInternal, "send: store: %v", err)
 	}
 	e.wake()
@@ -51,6 +39,34 @@ func (e *Engine) Send(ctx context.Context, p api.SendParams) (api.SendResult, er
 	}
 	r, err := e.Wait(ctx, m.ID, p.Wait, p.TimeoutMS)
 	return api.SendResult{Message: r.Message, Relay: e.linkState()}, err
+}
+
+// enqueue commits m to the outbox. When a usable primary session exists
+// (see sealInQueue) the same transaction also stores the envelope and the
+// advanced session, so one commit covers queue + ciphertext + session.
+func (e *Engine) enqueue(m *store.Message) error {
+	e.cryptoMu.Lock()
+	defer e.cryptoMu.Unlock()
+	return e.update(func(tx *store.Tx, emit emitFunc) error {
+		c, ok, err := tx.Contact(m.Peer)
+		if err != nil {
+			return err
+		}
+		if ok && c.ShouldHold() {
+			m.Status = store.Held
+		}
+		m.Envelope, m.EnvelopeKey, m.Warning = nil, nil, ""
+		if ok && m.Status == store.Queued {
+			if err := e.sealInQueue(tx, m, &c); err != nil {
+				return err
+			}
+		}
+		if err := tx.Enqueue(m); err != nil {
+			return err
+		}
+		am := apiMessage(m)
+		return emit(api.Event{Type: api.EventStatus, Message: &am})
+	})
 }
 
 func (e *Engine) checkSend(p api.SendParams) (string, error) {
@@ -276,7 +292,7 @@ func (e *Engine) markRead(tx *store.Tx, emit emitFunc, peer string, page []store
 	if err != nil || !ok || !c.ReadReceipts || len(ids) == 0 {
 		return err
 	}
-	return e.queueReceipt(tx, peer, e2e.KindRead, ids)
+	return e.queueReceipt(tx, peer, e2e.KindRead, ids, false)
 }
 
 // Inspect shows the public cryptographic values of a message's envelope.

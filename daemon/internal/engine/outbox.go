@@ -340,30 +340,6 @@ func (e *Engine) fail(m *store.Message, code api.Code, reason string) error {
 	return errNotNow
 }
 
-// accepted handles Accepted: the relay holds the envelope.
-func (e *Engine) accepted(raw []byte) {
-	id, ok := store.IDFromBytes(raw)
-	if !ok {
-		return
-	}
-	e.dropInflight(id)
-	err := e.update(func(tx *store.Tx, emit emitFunc) error {
-		m, ok, err := tx.Message(id)
-		if err != nil || !ok || m.OutboxSeq == 0 {
-			return err
-		}
-		if m.Status.Rank() < store.Sent.Rank() {
-			if err := setStatus(tx, emit, &m, store.Sent, e.cfg.Now()); err != nil {
-				return err
-			}
-		}
-		return tx.Dequeue(&m)
-	})
-	if err != nil {
-		e.cfg.Logger.Error("store accepted status", "err", err)
-	}
-}
-
 // sendFailed handles Error{ID} for a Send.
 func (e *Engine) sendFailed(f *wire.Error) {
 	id, ok := store.IDFromBytes(f.ID)

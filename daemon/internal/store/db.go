@@ -44,8 +44,12 @@ type DB struct {
 // Open opens (creating 0600 if needed) the store at path. The parent
 // directory must exist. A second process opening the same file waits up to
 // one second and then fails.
+//
+// Every commit is still fsynced; only the freelist is not written
+// (NoFreelistSync): it is rebuilt by scanning the file on open, which
+// saves writing its pages on every commit.
 func Open(path string) (*DB, error) {
-	db, err := bolt.Open(filepath.Clean(path), 0o600, &bolt.Options{Timeout: time.Second})
+	db, err := bolt.Open(filepath.Clean(path), 0o600, &bolt.Options{Timeout: time.Second, NoFreelistSync: true})
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
