@@ -237,7 +237,7 @@ func (ss *session) checkResume(name string, sig []byte) bool {
 // target (which wakes the writer; it flushes Welcome before any Deliver).
 func (ss *session) welcome(req uint64, name string, remaining int, changed bool) {
 	ss.reply(&wire.Frame{Req: req, Welcome: &wire.Welcome{Username: name, Remaining: uint32(remaining), KeyChanged: changed}})
-	ss.user.Store(&name)
+	ss.user.Store(&name) // a new pointer per login: deliver.go's cursor belongs to it
 	ss.detach = ss.s.cfg.Router.Attach(name, ss)
 }
 

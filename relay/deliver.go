@@ -16,7 +16,10 @@ import (
 // A live envelope whose Seq leaves a gap after the cursor waits until the
 // mailbox was read up to it; a mailbox read stops before the first queued
 // live envelope. The cursor (the last Seq written on this connection)
-// skips whatever was already delivered from the other source.
+// skips whatever was already delivered from the other source. It belongs
+// to one login: every Welcome stores a new user pointer, so a Logout and a
+// Login as the same user start from the mailbox's beginning again and
+// redeliver what was not acked.
 
 // pushCap bounds pushQ; a full queue refuses the push and the store writes
 // the envelope instead (it is then read from the mailbox).
@@ -78,19 +81,22 @@ func (ss *session) deliverPushed() bool {
 	return ok
 }
 
-// deliverLive writes one live envelope unless it was already delivered or
-// belongs to another user (logged out since: it stays held, is written and
-// read from the mailbox later).
+// deliverLive writes one live envelope unless it was already delivered,
+// belongs to another user (logged out since), this session is no longer
+// the user's target, or an older envelope held elsewhere must come first:
+// then it stays held, is written and read from the mailbox later.
 func (ss *session) deliverLive(e *store.Envelope) bool {
-	user := ss.username()
-	if e.To != user {
+	user := ss.loginCursor()
+	if e.To != user || !ss.delivering() {
 		return true
 	}
-	if user != ss.cursorUser {
-		ss.cursorUser, ss.cursor = user, 0
-	}
-	if e.Seq > ss.cursor+1 && !ss.pull(e.Seq) {
-		return false
+	if e.Seq > ss.cursor+1 {
+		if !ss.pull(e.Seq) {
+			return false
+		}
+		if ss.heldSeq != 0 && ss.heldSeq < e.Seq {
+			return true
+		}
 	}
 	if e.Seq <= ss.cursor {
 		return true
@@ -99,20 +105,25 @@ func (ss *session) deliverLive(e *store.Envelope) bool {
 }
 
 // pull writes the user's mailbox after the cursor, in order, stopping before
-// Seq before (0: no bound) and before the first queued live envelope (then
-// it asks for another read once those are written). Queued replies
+// Seq before (0: no bound), before the first queued live envelope (then
+// it asks for another read once those are written) and before an envelope
+// held elsewhere (pushed.go; the router wakes it once that is resolved).
+// A session that is not its user's target writes nothing. Queued replies
 // (Welcome first of all) go out before each batch.
 func (ss *session) pull(before uint64) bool {
 	for {
 		if !ss.flushQueued() {
 			return false
 		}
-		user := ss.username()
+		user := ss.loginCursor()
 		if user == "" {
 			return true
 		}
-		if user != ss.cursorUser {
-			ss.cursorUser, ss.cursor = user, 0
+		// Before the mailbox read: an envelope resolved after this check
+		// was committed before the read.
+		held, target := ss.heldElsewhere(user)
+		if ss.heldSeq = held; !target {
+			return true
 		}
 		envs, err := ss.s.store.Pending(user, ss.cursor, ss.s.now(), pullBatch)
 		if err != nil {
@@ -126,6 +137,9 @@ func (ss *session) pull(before uint64) bool {
 			limit = before
 		}
 		for i := range envs {
+			if held != 0 && envs[i].Seq >= held || !ss.delivering() {
+				return true
+			}
 			if limit != 0 && envs[i].Seq >= limit {
 				ss.needPull = true
 				return true
@@ -138,6 +152,20 @@ func (ss *session) pull(before uint64) bool {
 			return true
 		}
 	}
+}
+
+// loginCursor returns the logged-in user ("" when none) and resets the
+// cursor when it belongs to an earlier login (compared by the pointer each
+// Welcome stores, not by name).
+func (ss *session) loginCursor() string {
+	p := ss.user.Load()
+	if p == nil {
+		return ""
+	}
+	if p != ss.cursorOf {
+		ss.cursorOf, ss.cursor = p, 0
+	}
+	return *p
 }
 
 // deliver writes one envelope and advances the cursor.

@@ -46,16 +46,22 @@ func (ss *session) sent(e *store.Envelope, tokens int, res store.AppendResult, e
 		ss.s.cfg.Logger.Error("relay: store envelope", "err", err)
 		m.MessagesRefused.WithLabelValues(metrics.RefusedError).Inc()
 		code = wire.CodeInternal
+		ss.s.resolved(e.To, e.ID)
 	case res.Status == store.Stored:
 		m.MessagesAccepted.Inc()
 		ss.s.bytesIn.Add(float64(len(e.Body)))
 		ss.s.updateMailboxGauges()
+		ss.s.resolved(e.To, e.ID) // before the wake: a pushed one no longer holds back the reader (pushed.go)
 		ss.s.cfg.Router.Notify(e.To)
 	case res.Status == store.Acked:
 		m.MessagesAccepted.Inc()
 		ss.s.bytesIn.Add(float64(len(e.Body)))
+		ss.s.resolved(e.To, e.ID)
 	case res.Status == store.Duplicate:
+		// The original may be stored without its Notify (its Accepted was
+		// lost with a node or connection): wake the recipient again.
 		m.MessagesDuplicate.Inc()
+		ss.s.cfg.Router.Notify(e.To)
 	case res.Status == store.UnknownUser:
 		m.MessagesRefused.WithLabelValues(metrics.RefusedUnknownUser).Inc()
 		code = wire.CodeUnknownUser

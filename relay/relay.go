@@ -20,7 +20,10 @@
 //     Ack in time cancels the write (see relay/store held.go). Send is
 //     idempotent by id, and an envelope leaves the mailbox only on Ack or
 //     TTL expiry (counted). Per-recipient order holds across pushed and
-//     stored envelopes (deliver.go).
+//     stored envelopes (deliver.go), also when a new connection replaces
+//     one whose pushed envelopes are still held: the newest connection of
+//     a user is the only one delivering, and it reads those envelopes
+//     before anything newer (pushed.go).
 //   - Passwords are hashed with Argon2id (19 MiB, t=2, p=1, random salt,
 //     parameters stored with the hash), a semaphore caps concurrent hashes, and
 //     an unknown user costs a dummy hash and gets the same Error frame as a

@@ -1,10 +1,6 @@
 package relay
 
-import (
-	"sync"
-
-	"github.com/securep2p/securep2p/relay/store"
-)
+import "sync"
 
 // Router finds where a user is connected. The in-process router
 // ([NewLocalRouter]) is the default; a clustered relay (NATS) will carry
@@ -26,46 +22,78 @@ type Notifier interface {
 }
 
 type localRouter struct {
-	mu sync.RWMutex
-	m  map[string]Notifier
+	mu  sync.Mutex
+	m   map[string]*route
+	gen uint64 // the last attachment's number
+}
+
+// route is what the in-process router knows of one user: the session it
+// delivers to and the envelopes pushed to a session and not yet resolved
+// (pushed.go). It is dropped when it holds neither.
+type route struct {
+	n      Notifier   // delivery target; nil when none is attached
+	gen    uint64     // n's attachment number; 0 when none
+	pushed []inflight // in Seq order
+	stale  int        // pushed[:stale] went to an earlier attachment
 }
 
 // NewLocalRouter returns an in-process [Router].
-func NewLocalRouter() Router { return &localRouter{m: map[string]Notifier{}} }
+func NewLocalRouter() Router { return &localRouter{m: map[string]*route{}} }
 
+// Attach makes s the target. The session it replaces stops delivering
+// (deliver.go), and what was pushed to it and is not yet resolved must
+// reach s from the mailbox before anything newer.
 func (r *localRouter) Attach(user string, s Notifier) func() {
 	r.mu.Lock()
-	r.m[user] = s
+	rt := r.m[user]
+	if rt == nil {
+		rt = &route{}
+		r.m[user] = rt
+	}
+	if old, ok := rt.n.(*session); ok && rt.n != s {
+		old.attached.Store(0)
+	}
+	r.gen++
+	gen := r.gen
+	rt.n, rt.gen, rt.stale = s, gen, len(rt.pushed)
+	if ss, ok := s.(*session); ok {
+		ss.attached.Store(gen)
+	}
 	r.mu.Unlock()
 	s.Notify()
-	return func() {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		if r.m[user] == s {
-			delete(r.m, user)
-		}
+	return func() { r.detach(user, gen) }
+}
+
+// detach ends attachment gen of user if it is still the target.
+func (r *localRouter) detach(user string, gen uint64) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rt := r.m[user]
+	if rt == nil || rt.gen != gen {
+		return
+	}
+	if ss, ok := rt.n.(*session); ok {
+		ss.attached.Store(0)
+	}
+	rt.n, rt.gen, rt.stale = nil, 0, len(rt.pushed)
+	r.forget(user, rt)
+}
+
+// forget drops rt when it holds nothing; r.mu is held.
+func (r *localRouter) forget(user string, rt *route) {
+	if rt.n == nil && len(rt.pushed) == 0 {
+		delete(r.m, user)
 	}
 }
 
 func (r *localRouter) Notify(user string) {
-	r.mu.RLock()
-	s := r.m[user]
-	r.mu.RUnlock()
-	if s != nil {
-		s.Notify()
+	r.mu.Lock()
+	var n Notifier
+	if rt := r.m[user]; rt != nil {
+		n = rt.n
 	}
-}
-
-// pusher is a Router that can hand an envelope to the recipient's session
-// from memory (see deliver.go). It must not block.
-type pusher interface {
-	push(e *store.Envelope) bool
-}
-
-func (r *localRouter) push(e *store.Envelope) bool {
-	r.mu.RLock()
-	n := r.m[e.To]
-	r.mu.RUnlock()
-	ss, ok := n.(*session)
-	return ok && ss.offer(e)
+	r.mu.Unlock()
+	if n != nil {
+		n.Notify()
+	}
 }

@@ -49,16 +49,18 @@ type session struct {
 	fatalOnce sync.Once
 	fatalF    *wire.Frame
 
-	user   atomic.Pointer[string] // nil: unauthenticated
-	detach func()                 // reader only
+	user     atomic.Pointer[string] // nil: unauthenticated
+	detach   func()                 // reader only
+	attached atomic.Uint64          // in-process router: this session's attachment; 0 when not its user's target
 
 	sendLim, fetchLim bucket   // reader only
 	keys              keyCache // reader only
 
-	scratch    scratchFrames // writer only
-	cursorUser string        // writer only: whose mailbox cursor is
-	cursor     uint64        // writer only: last Seq written
-	needPull   bool          // writer only: read the mailbox before sleeping
+	scratch  scratchFrames // writer only
+	cursorOf *string       // writer only: the login (ss.user value) the cursor belongs to
+	cursor   uint64        // writer only: last Seq written
+	needPull bool          // writer only: read the mailbox before sleeping
+	heldSeq  uint64        // writer only: the last pull stopped before this Seq, held elsewhere (pushed.go); 0: none
 }
 
 func newSession(s *Server, conn *quic.Conn, stream *quic.Stream, bs *bufStream, hc *hop.Conn) *session {

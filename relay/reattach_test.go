@@ -1,0 +1,203 @@
+package relay
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/quic-go/quic-go"
+
+	"github.com/securep2p/securep2p/wire"
+	"github.com/securep2p/securep2p/wire/hop"
+)
+
+// Redelivery when a recipient's connection is replaced: envelopes pushed
+// to the old connection and held for its Ack are written to the mailbox
+// after AckWait, possibly after the new connection delivered later ones.
+// The new connection must still get every envelope, once, in order, and
+// the old one must stop delivering (router.go, deliver.go).
+
+// dialOwn dials r from a UDP socket the test owns, with conf, and runs the
+// hop handshake. The client's reader starts only when read is set.
+func dialOwn(t *testing.T, r *testRelay, conf *quic.Config, read bool) (*client, net.PacketConn) {
+	t.Helper()
+	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pc.Close() })
+	raddr, err := net.ResolveUDPAddr("udp", r.addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := quic.Dial(ctx, pc, raddr, hop.ClientTLSConfig(), conf)
+	if err != nil {
+		t.Fatalf("dial: %v", err)
+	}
+	t.Cleanup(func() { conn.CloseWithError(0, "") })
+	st, err := conn.OpenStreamSync(ctx)
+	if err != nil {
+		t.Fatalf("open stream: %v", err)
+	}
+	binding, err := hop.Binding(conn.ConnectionState().TLS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hc, err := hop.Client(ctx, st, binding, r.srv.PublicKey())
+	if err != nil {
+		t.Fatalf("hop handshake: %v", err)
+	}
+	c := &client{t: t, conn: conn, stream: st, hc: hc, frames: make(chan *wire.Frame, 4096), rerr: make(chan error, 1)}
+	if read {
+		go c.readLoop()
+	}
+	return c, pc
+}
+
+// sendBurst sends n envelopes to u without waiting and returns their ids.
+func sendBurst(c *client, u *user, n int) [][]byte {
+	var ids [][]byte
+	for range n {
+		id := newMsgID()
+		c.send(id, u, "m")
+		ids = append(ids, id)
+	}
+	return ids
+}
+
+// receiveInOrder reads ids in order on c, acking each.
+func receiveInOrder(t *testing.T, c *client, ids [][]byte) {
+	t.Helper()
+	for i, id := range ids {
+		f := c.next()
+		if f.Deliver == nil || !bytes.Equal(f.Deliver.ID, id) {
+			t.Fatalf("frame %d of %d: got %v (id %x), want Deliver of %x", i, len(ids), f.Type(), deliverID(f), id)
+		}
+		c.write(&wire.Frame{Ack: &wire.Ack{ID: id}})
+	}
+}
+
+func deliverID(f *wire.Frame) []byte {
+	if f.Deliver == nil {
+		return nil
+	}
+	return f.Deliver.ID
+}
+
+// allAccepted reads one Accepted per id on c, in any order.
+func allAccepted(t *testing.T, c *client, ids [][]byte) {
+	t.Helper()
+	want := map[string]bool{}
+	for _, id := range ids {
+		want[string(id)] = true
+	}
+	for len(want) > 0 {
+		f := c.next()
+		if f.Accepted == nil || !want[string(f.Accepted.ID)] {
+			t.Fatalf("got %v %v, want Accepted of one of %d ids", f.Type(), errCode(f), len(want))
+		}
+		delete(want, string(f.Accepted.ID))
+	}
+}
+
+// noDeliver fails when frames hold a Deliver (a second delivery).
+func noDeliver(t *testing.T, frames []*wire.Frame) {
+	t.Helper()
+	for _, f := range frames {
+		if f.Deliver != nil {
+			t.Fatalf("delivered again: %x", f.Deliver.ID)
+		}
+	}
+}
+
+// TestRedeliverAfterRecipientVanishes: the recipient's daemon dies without
+// closing its connection (its socket is gone, like after SIGKILL) while
+// envelopes are pushed to it; a new connection resumes while they are
+// still held, and more are sent. Every envelope arrives on the new
+// connection exactly once, in send order.
+func TestRedeliverAfterRecipientVanishes(t *testing.T) {
+	r := heldRelay(t, time.Second)
+	bob := newUser(t, "bob", 0)
+	gone, sock := dialOwn(t, r, &quic.Config{MaxIdleTimeout: 30 * time.Second}, true)
+	mustWelcome(t, gone.register(bob))
+	ac := connectAs(t, r, newUser(t, "alice", 0), true)
+	sock.Close() // the daemon vanishes: no CONNECTION_CLOSE, no more reads or acks
+	ids := sendBurst(ac, bob, 10)
+	bc := connectAs(t, r, bob, false)
+	ids = append(ids, sendBurst(ac, bob, 10)...)
+	receiveInOrder(t, bc, ids)
+	allAccepted(t, ac, ids)
+	noDeliver(t, bc.sync())
+}
+
+// TestRedeliverHeldWrittenAfterNewSessionCursor is the precise race: an
+// envelope pushed to the old connection is still held (AckWait 1s) when
+// the new connection resumes and a later envelope is sent, so its write
+// comes after the later one was handled. The new connection gets both, in
+// order; the old one gets nothing more.
+func TestRedeliverHeldWrittenAfterNewSessionCursor(t *testing.T) {
+	r := heldRelay(t, time.Second)
+	bob := newUser(t, "bob", 0)
+	old := connectAs(t, r, bob, true)
+	ac := connectAs(t, r, newUser(t, "alice", 0), true)
+	first := newMsgID()
+	ac.send(first, bob, "held for the old connection")
+	mustDeliver(t, old.next(), first)
+	bc := connectAs(t, r, bob, false)
+	second := newMsgID()
+	ac.send(second, bob, "sent after the new connection resumed")
+	receiveInOrder(t, bc, [][]byte{first, second})
+	allAccepted(t, ac, [][]byte{first, second})
+	noDeliver(t, bc.sync())
+	noDeliver(t, old.sync())
+}
+
+// TestOldSessionStopsAfterReattach: the old connection is in the middle of
+// writing its mailbox (its reader stalled, flow control blocks the relay)
+// when a new connection of the same user resumes. Once the old reader
+// reads again it gets only what was already on its way, not the rest of
+// the mailbox: the relay stopped using the old session.
+func TestOldSessionStopsAfterReattach(t *testing.T) {
+	r := startRelay(t, Config{})
+	bob := newUser(t, "bob", 0)
+	connectAs(t, r, bob, true).conn.CloseWithError(0, "")
+	ac := connectAs(t, r, newUser(t, "alice", 0), true)
+	const n = 40
+	body := strings.Repeat("x", 4000)
+	var ids [][]byte
+	for range n {
+		ids = append(ids, ac.sendOK(bob, body))
+	}
+	const window = 16 << 10
+	old, _ := dialOwn(t, r, &quic.Config{MaxIdleTimeout: 30 * time.Second,
+		InitialStreamReceiveWindow: window, MaxStreamReceiveWindow: window,
+		InitialConnectionReceiveWindow: window, MaxConnectionReceiveWindow: window}, false)
+	old.req++
+	old.write(&wire.Frame{Req: old.req, Resume: &wire.Resume{Username: bob.name,
+		Signature: bob.identity.Sign(hop.ResumeLabel, hop.ResumeMessage(old.hc.SessionID(), bob.name))}})
+	var f wire.Frame
+	if err := old.hc.ReadFrame(&f); err != nil {
+		t.Fatal(err)
+	}
+	mustWelcome(t, &f)
+	bc := connectAs(t, r, bob, false)
+	receiveInOrder(t, bc, ids)
+	noDeliver(t, bc.sync())
+	go old.readLoop()
+	delivered := 0
+	for _, f := range old.sync() {
+		if f.Deliver != nil {
+			delivered++
+		}
+	}
+	// What the relay had written before the resume: the flow-control
+	// window, its write buffer and the frame in progress.
+	if limit := (window+writeBuffer)/len(body) + 2; delivered > limit {
+		t.Fatalf("old connection got %d of %d envelopes after the new one resumed (at most %d were on their way)", delivered, n, limit)
+	}
+}
