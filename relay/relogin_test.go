@@ -1,0 +1,38 @@
+package relay
+
+import (
+	"bytes"
+	"testing"
+
+	"github.com/securep2p/securep2p/wire"
+)
+
+// TestLogoutLoginRedelivers: after Logout and a new login as the same user
+// on the same connection, envelopes delivered but never acked are
+// delivered again (the delivery cursor belongs to one login, not to the
+// connection).
+func TestLogoutLoginRedelivers(t *testing.T) {
+	r := startRelay(t, Config{})
+	bob := newUser(t, "bob", 0)
+	connectAs(t, r, bob, true).conn.CloseWithError(0, "")
+	ac := connectAs(t, r, newUser(t, "alice", 0), true)
+	ids := [][]byte{ac.sendOK(bob, "one"), ac.sendOK(bob, "two")}
+	bc := connectAs(t, r, bob, false)
+	first := bc.sync()
+	if len(first) != 2 {
+		t.Fatalf("first login: %d deliveries, want 2", len(first))
+	}
+	if f := bc.call(&wire.Frame{Logout: &wire.Logout{}}); f.OK == nil {
+		t.Fatalf("logout: %v", f.Type())
+	}
+	mustWelcome(t, bc.resume(bob))
+	again := bc.sync()
+	if len(again) != 2 {
+		t.Fatalf("after logout and login: %d deliveries, want the 2 unacked again", len(again))
+	}
+	for i, f := range again {
+		if f.Deliver == nil || !bytes.Equal(f.Deliver.ID, ids[i]) {
+			t.Fatalf("redelivery %d: %v", i, f.Type())
+		}
+	}
+}
