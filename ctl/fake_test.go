@@ -251,7 +251,7 @@ func (f *fakeDaemon) inspect(w http.ResponseWriter, r *http.Request) {
 	}
 	reply(w, api.InspectResult{ID: fakeID, Direction: api.DirectionIn, Peer: "alice", Cipher: "AES-256-CTR + HMAC-SHA-256",
 		SenderFingerprint: "aaaa 1111", RecipientFingerprint: "ab12 cd34", RatchetKey: "02" + "ab" + "cd", Counter: 3, PreviousCounter: 2,
-		Initial: true, EphemeralKey: "03eeee", SignedPrekey: "02ffff", AssociatedData: "a1b2", Ciphertext: "c0ffee", MAC: "deadbeef", EnvelopeBytes: 211})
+		Initial: true, EphemeralKey: "03eeee", SignedPrekeyID: 7, OneTimePrekeyID: 12, AssociatedData: "a1b2", Ciphertext: "c0ffee", MAC: "deadbeef", EnvelopeBytes: 211})
 }
 
 // eventStream replays the log after since; with since absent it streams

@@ -40,12 +40,20 @@ func runInspect(ctx context.Context, a inspectArgs) error {
 	row("counter", fmt.Sprintf("%d (previous chain: %d)", r.Counter, r.PreviousCounter))
 	if r.Initial {
 		row("ephemeral key", r.EphemeralKey)
-		row("signed prekey", r.SignedPrekey)
-		row("one-time prekey", orDash(r.OneTimePrekey))
+		row("signed prekey", fmt.Sprintf("id %d", r.SignedPrekeyID))
+		row("one-time prekey", prekeyID(r.OneTimePrekeyID))
 	}
-	row("associated data", r.AssociatedData)
+	row("associated data", orDash(r.AssociatedData))
 	row("ciphertext", r.Ciphertext)
 	row("mac", r.MAC)
 	row("envelope", fmt.Sprintf("%d bytes", r.EnvelopeBytes))
 	return tw.Flush()
+}
+
+// prekeyID renders a one-time prekey ID; 0 means none was used.
+func prekeyID(id uint32) string {
+	if id == 0 {
+		return "-"
+	}
+	return fmt.Sprintf("id %d", id)
 }

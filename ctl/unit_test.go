@@ -92,3 +92,13 @@ func TestStatusHidesZeroUndecryptable(t *testing.T) {
 		t.Fatalf("exit %d, output:\n%s", code, out)
 	}
 }
+
+// TestPrekeyIDNone: a one-time prekey ID of 0 (none used) renders as "-".
+func TestPrekeyIDNone(t *testing.T) {
+	if got := prekeyID(0); got != "-" {
+		t.Fatalf("prekeyID(0) = %q", got)
+	}
+	if got := prekeyID(12); got != "id 12" {
+		t.Fatalf("prekeyID(12) = %q", got)
+	}
+}

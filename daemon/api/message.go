@@ -128,12 +128,16 @@ type InspectResult struct {
 	Counter         uint32 `json:"counter"`          // message number in the sending chain
 	PreviousCounter uint32 `json:"previous_counter"` // length of the previous sending chain
 	// Session setup (first messages of a session only).
-	Initial       bool   `json:"initial"`                   // the message carries an X3DH-style prekey header
-	EphemeralKey  string `json:"ephemeral_key,omitempty"`   // sender's ephemeral public key
-	SignedPrekey  string `json:"signed_prekey,omitempty"`   // recipient's signed prekey used (public)
-	OneTimePrekey string `json:"one_time_prekey,omitempty"` // recipient's one-time prekey used (public), if any
-	// Envelope.
-	AssociatedData string `json:"associated_data"` // hex of the authenticated data (identities + header)
+	// The envelope names the recipient's prekeys by ID only; their public
+	// keys are not shown, because neither side can always give them (the
+	// sender does not keep the fetched bundle, the recipient deletes a
+	// one-time prekey once used and keeps only its last 3 signed prekeys).
+	Initial         bool   `json:"initial"`                      // the message carries an X3DH-style prekey header
+	EphemeralKey    string `json:"ephemeral_key,omitempty"`      // sender's ephemeral (base) public key
+	SignedPrekeyID  uint32 `json:"signed_prekey_id,omitempty"`   // ID of the recipient's signed prekey used
+	OneTimePrekeyID uint32 `json:"one_time_prekey_id,omitempty"` // ID of the recipient's one-time prekey used; 0: none
+	// Envelope. The MAC is HMAC(message key, AssociatedData || ciphertext).
+	AssociatedData string `json:"associated_data"` // hex: version, both identity keys, both usernames, binary header
 	Ciphertext     string `json:"ciphertext"`
 	MAC            string `json:"mac"`
 	EnvelopeBytes  int    `json:"envelope_bytes"` // size of the whole envelope as sent to the relay

@@ -1,6 +1,11 @@
 package e2e
 
-import "encoding/hex"
+import (
+	"encoding/hex"
+	"fmt"
+
+	"github.com/securep2p/securep2p/wire/secp"
+)
 
 // Description lists an envelope's public values for `p2pctl inspect`. It
 // holds nothing secret: no private, root, chain or message key, and no
@@ -46,4 +51,34 @@ func Describe(envelope []byte) (Description, error) {
 		d.SignedPrekeyID, d.OneTimePrekeyID = pk.SignedPrekeyID, pk.OneTimeID
 	}
 	return d, nil
+}
+
+// AssociatedData reconstructs, from public values only, the bytes an
+// envelope's MAC covers besides its ciphertext: the associated data
+// (version, both identity keys, both usernames) followed by the binary
+// header (wire/PROTOCOL.md §3.5):
+//
+//	u8 1 || IK_sender || IK_recipient || u8 len || sender || u8 len || recipient || header
+//
+// so that MAC = HMAC(HMAC key, AssociatedData(...) || ciphertext). Names
+// must be normalised. For a prekey message senderKey must be the identity
+// key the envelope carries (else ErrOtherSession). It uses and reveals no
+// secret; whether the MAC verifies over it is not checked (that needs the
+// message key).
+func AssociatedData(envelope []byte, senderName string, senderKey secp.PublicKey, recipientName string, recipientKey secp.PublicKey) ([]byte, error) {
+	if checkName(senderName) != nil || checkName(recipientName) != nil {
+		return nil, ErrBadName
+	}
+	if senderKey.IsZero() || recipientKey.IsZero() {
+		return nil, fmt.Errorf("%w: missing identity key", ErrMalformed)
+	}
+	p, err := parseEnvelope(envelope)
+	if err != nil {
+		return nil, err
+	}
+	if p.env.Prekey != nil && p.identity != senderKey {
+		return nil, ErrOtherSession
+	}
+	ad := associatedData(senderKey, recipientKey, senderName, recipientName)
+	return appendHeader(ad, &p.env), nil
 }

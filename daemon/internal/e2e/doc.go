@@ -1,7 +1,9 @@
 // Package e2e is SecureP2P's end-to-end layer: identity keys, signed and
 // one-time prekeys, X3DH-style session setup and the double ratchet on
 // secp256k1, the padded plaintext format, safety numbers, and a public
-// description of envelopes for `p2pctl inspect`. The byte-level
+// description of envelopes for `p2pctl inspect` (Describe, plus
+// AssociatedData: the MAC's authenticated bytes rebuilt from public
+// inputs, without any key). The byte-level
 // specification, with test vectors produced by this package's tests, is
 // section 3 of wire/PROTOCOL.md.
 //

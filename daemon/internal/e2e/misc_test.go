@@ -95,8 +95,8 @@ func secretsOf(t *testing.T, s *Session) []string {
 	return out
 }
 
-// TestDescribeShowsNoSecrets: Describe of prekey and ratchet messages lists
-// the public values and none of the keys (private, root, chain, skipped
+// TestDescribeShowsNoSecrets: Describe (and AssociatedData) of prekey and
+// ratchet messages lists the public values and none of the keys (private, root, chain, skipped
 // seeds, message keys, IVs) nor the plaintext.
 func TestDescribeShowsNoSecrets(t *testing.T) {
 	var secrets []string
@@ -122,12 +122,22 @@ func TestDescribeShowsNoSecrets(t *testing.T) {
 	mustEncrypt(t, as, "skipped")
 	msg := mustEncrypt(t, bs, "plaintext-secret-2")
 	secrets = append(append(secrets, secretsOf(t, as)...), secretsOf(t, bs)...)
-	for _, env := range [][]byte{pre, msg} {
-		d, err := Describe(env)
+	for _, c := range []struct {
+		env      []byte
+		from, to *party
+	}{{pre, alice, bob}, {msg, bob, alice}} {
+		d, err := Describe(c.env)
 		if err != nil {
 			t.Fatal(err)
 		}
-		js, _ := json.Marshal(d)
+		ad, err := AssociatedData(c.env, c.from.name, c.from.id.Public(), c.to.name, c.to.id.Public())
+		if err != nil {
+			t.Fatal(err)
+		}
+		js, _ := json.Marshal(struct {
+			Description
+			AD string
+		}{d, hex.EncodeToString(ad)})
 		for _, s := range append(secrets, hex.EncodeToString([]byte("plaintext-secret")), "plaintext-secret") {
 			for i := 0; i+16 <= len(s); i += 8 { // any 8-byte window of a secret
 				if strings.Contains(string(js), s[i:i+16]) {

@@ -192,7 +192,8 @@ func (e *Engine) storeIncoming(tx *store.Tx, emit emitFunc, d *wire.Deliver, o *
 	}
 	now := e.cfg.Now()
 	m := &store.Message{ID: mid, Peer: o.peer, Dir: store.In, Kind: store.KindText, Text: o.content.Body,
-		Status: store.Delivered, Created: now, Updated: now, Envelope: d.Body}
+		Status: store.Delivered, Created: now, Updated: now,
+		Envelope: d.Body, EnvelopeKey: o.sess.PeerIdentity().Bytes()} // the sender key it authenticated with (inspect)
 	if d.SentAt != 0 {
 		m.SentAt = unixMilli(d.SentAt)
 	}

@@ -48,7 +48,7 @@ func (e *Engine) recordUndecryptable(id store.ID, d *wire.Deliver, ue *undecrypt
 		now := e.cfg.Now()
 		m := &store.Message{ID: id, Peer: d.From, Dir: store.In, Kind: store.KindText, Status: store.Failed,
 			FailCode: string(api.CodeUndecryptable), Reason: "could not decrypt this message: " + ue.err.Error(),
-			Created: now, Updated: now, Envelope: d.Body}
+			Created: now, Updated: now, Envelope: d.Body, EnvelopeKey: claimedSenderKey(tx, d)}
 		if d.SentAt != 0 {
 			m.SentAt = unixMilli(d.SentAt)
 		}
@@ -79,4 +79,17 @@ func (e *Engine) Undecryptable() uint64 {
 	var n uint64
 	_ = e.db.View(func(tx *store.Tx) error { n = undecryptableCount(tx); return nil })
 	return n
+}
+
+// claimedSenderKey is the sender identity key an undecryptable envelope was
+// checked against, recorded for inspect: the one a prekey message carries,
+// else the contact's; nil when neither is known.
+func claimedSenderKey(tx *store.Tx, d *wire.Deliver) []byte {
+	if k, ok, err := e2e.PeekIdentity(d.Body); err == nil && ok {
+		return k.Bytes()
+	}
+	if c, ok, err := tx.Contact(d.From); err == nil && ok {
+		return c.IdentityKey
+	}
+	return nil
 }

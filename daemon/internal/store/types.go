@@ -194,9 +194,10 @@ type Message struct {
 	Updated  time.Time `json:"updated"`
 	SentAt   time.Time `json:"sent_at,omitzero"` // relay acceptance time (incoming)
 
-	// Envelope is the exact encrypted body handed to the relay; once set
-	// it is retransmitted unchanged. EnvelopeKey is the recipient identity
-	// key it was encrypted for (Send.IdentityKey).
+	// Envelope is the exact encrypted body (outgoing: handed to the relay,
+	// retransmitted unchanged once set). EnvelopeKey is the peer's identity
+	// key: for outgoing the recipient's it was encrypted for
+	// (Send.IdentityKey), for incoming the sender's it authenticated with.
 	Envelope    []byte `json:"envelope,omitempty"`
 	EnvelopeKey []byte `json:"envelope_key,omitempty"`
 	Tries       int    `json:"tries,omitempty"`
