@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"context"
 	"errors"
 	"net"
 	"os"
@@ -13,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/securep2p/securep2p/relay"
+	"github.com/securep2p/securep2p/relay/relaytest"
 )
 
 // TestMain lets the test binary act as p2pd when re-executed.
@@ -26,23 +26,12 @@ func TestMain(m *testing.M) {
 }
 
 func TestReadinessLinesAndCleanSIGTERM(t *testing.T) {
-	srv, err := relay.New(relay.Config{StateDir: t.TempDir()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = srv.Serve(ctx, pc) }()
-	defer func() { cancel(); <-done; pc.Close(); srv.Close() }()
+	r := relaytest.Start(t, relay.Config{})
 
 	state := filepath.Join(t.TempDir(), "state")
 	sock := filepath.Join(t.TempDir(), "p2pd.sock")
-	cmd := exec.Command(os.Args[0], "--relay", pc.LocalAddr().String(),
-		"--relay-key", srv.PublicKey().String(), "--state-dir", state, "--socket", sock)
+	cmd := exec.Command(os.Args[0], "--relay", r.Addr,
+		"--relay-key", r.Key.String(), "--state-dir", state, "--socket", sock)
 	cmd.Env = append(os.Environ(), "P2PD_TEST_AS_MAIN=1")
 	out, err := cmd.StdoutPipe()
 	if err != nil {

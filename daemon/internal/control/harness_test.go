@@ -15,23 +15,12 @@ import (
 	"github.com/securep2p/securep2p/daemon/internal/engine"
 	"github.com/securep2p/securep2p/daemon/internal/store"
 	"github.com/securep2p/securep2p/relay"
+	"github.com/securep2p/securep2p/relay/relaytest"
 )
 
 func startRelay(t testing.TB) string {
 	t.Helper()
-	srv, err := relay.New(relay.Config{StateDir: t.TempDir(), AuthBurstPerAddr: 1000, AuthRatePerAddr: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = srv.Serve(ctx, pc) }()
-	t.Cleanup(func() { cancel(); <-done; _ = pc.Close(); _ = srv.Close() })
-	return pc.LocalAddr().String()
+	return relaytest.Start(t, relay.Config{AuthBurstPerAddr: 1000, AuthRatePerAddr: 1000}).Addr
 }
 
 // daemon is an engine plus this package's server on a real socket.

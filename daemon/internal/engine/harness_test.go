@@ -2,7 +2,6 @@ package engine
 
 import (
 	"context"
-	"net"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -11,6 +10,7 @@ import (
 	"github.com/securep2p/securep2p/daemon/api"
 	"github.com/securep2p/securep2p/daemon/internal/store"
 	"github.com/securep2p/securep2p/relay"
+	"github.com/securep2p/securep2p/relay/relaytest"
 	"github.com/securep2p/securep2p/wire/secp"
 )
 
@@ -22,19 +22,8 @@ type testRelay struct {
 
 func startRelay(t *testing.T) *testRelay {
 	t.Helper()
-	srv, err := relay.New(relay.Config{StateDir: t.TempDir(), AuthBurstPerAddr: 1000, AuthRatePerAddr: 1000})
-	if err != nil {
-		t.Fatal(err)
-	}
-	pc, err := net.ListenPacket("udp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { defer close(done); _ = srv.Serve(ctx, pc) }()
-	t.Cleanup(func() { cancel(); <-done; _ = pc.Close(); _ = srv.Close() })
-	return &testRelay{addr: pc.LocalAddr().String(), key: srv.PublicKey()}
+	r := relaytest.Start(t, relay.Config{AuthBurstPerAddr: 1000, AuthRatePerAddr: 1000})
+	return &testRelay{addr: r.Addr, key: r.Key}
 }
 
 // node is one engine with its own store, running until stopped.
