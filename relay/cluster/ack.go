@@ -80,7 +80,11 @@ func (n *Node) ack(o *ackOp) {
 			return
 		}
 	}
-	if n.deleteSeq(env.seq) {
+	removed, err := n.deleteSeq(env.seq)
+	switch {
+	case err != nil:
+		o.err = err // the envelope may still be there: it stays deliverable
+	case removed:
 		o.res = store.AckResult{Removed: true, SentAt: env.sentAt, Size: env.size}
 	}
 }
@@ -116,21 +120,25 @@ func (n *Node) locate(user string, id store.ID) (deliveredEnv, bool, error) {
 	return deliveredEnv{seq: seq, size: int64(len(env.Body)), sentAt: fromMillis(env.SentAt)}, true, nil
 }
 
-// deleteSeq removes the envelope at seq; false when it was not there (or
-// the delete failed).
-func (n *Node) deleteSeq(seq uint64) bool {
+// deleteSeq removes the envelope at seq. removed is false when the stream
+// leader answered that it was not there (deleted already); err reports a
+// delete that got no answer (the envelope may still be there).
+func (n *Node) deleteSeq(seq uint64) (removed bool, err error) {
 	ctx, cancel := n.ctx()
 	defer cancel()
 	start := time.Now()
-	err := n.mail.DeleteMsg(ctx, seq)
+	err = n.mail.DeleteMsg(ctx, seq)
 	n.m.roundTrip(opMsgDelete, start, err)
-	return err == nil
+	if errors.Is(err, jetstream.ErrMsgDeleteUnsuccessful) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // deleteMsg removes the envelope at seq and uncounts it when this delete
 // succeeded.
 func (n *Node) deleteMsg(user string, seq uint64, size int64) bool {
-	if !n.deleteSeq(seq) {
+	if removed, _ := n.deleteSeq(seq); !removed {
 		return false
 	}
 	if err := n.addMeta(user, -1, -size); err != nil {

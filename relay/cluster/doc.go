@@ -42,6 +42,16 @@
 //     reported by Append and used by Pending: a batch publishes in
 //     submission order over one connection and the next batch of the
 //     recipient starts after every acknowledgement of the previous one.
+//   - Reads see every acknowledged write, whichever node wrote it: the
+//     mail stream has no direct gets and key-value entries are read with
+//     the stream leader's message get (see leader.go), never a direct get
+//     that a lagging replica may answer. So a send right after a
+//     registration on another node finds the account, and an Ack on a node
+//     that never returned the envelope finds it through its index entry
+//     (else a scan of the mailbox, also on the leader). An Ack removes the
+//     envelope or leaves it in the mailbox, to be delivered again: one that
+//     finds nothing reports Removed false, one whose reads or delete got
+//     no answer reports the error, never a removal.
 //   - A username is created once and a one-time prekey is handed out once,
 //     whichever node is asked: both go through compare-and-set on a
 //     JetStream key-value entry.
@@ -60,11 +70,10 @@
 // It does not run or configure the NATS servers (see relay/CLUSTER.md), and
 // it does not secure the NATS connections: run NATS on a private network or
 // with TLS and credentials in the URLs. It does not share the relay key:
-// the operator copies the key file to every node. Account reads use the
-// buckets' direct gets, which a replica may answer a moment behind the
-// leader: a send to a user registered a few milliseconds earlier on another
-// node can be refused as an unknown user (the sender retries). Expiry
-// sweeps decrement the accounting exactly once per envelope (whichever node
+// the operator copies the key file to every node. It does not redeliver:
+// an envelope whose Ack failed stays in the mailbox, and [Node.Pending]
+// returns it again (the relay calls it on the recipient's next
+// connection). Expiry sweeps decrement the accounting exactly once per envelope (whichever node
 // deletes it), but a node that dies between deleting envelopes and
 // updating the accounting leaves the byte count that batch high until the
 // entry expires. A re-send of an id later than the dedup window after an

@@ -18,7 +18,7 @@ var errConflict = errors.New("cluster: too many concurrent updates")
 func expectedErr(err error) bool {
 	return errors.Is(err, jetstream.ErrKeyNotFound) || errors.Is(err, jetstream.ErrKeyExists) ||
 		errors.Is(err, jetstream.ErrKeyRevisionMismatch) || errors.Is(err, jetstream.ErrMsgNotFound) ||
-		isWrongLastSeq(err)
+		errors.Is(err, jetstream.ErrMsgDeleteUnsuccessful) || isWrongLastSeq(err)
 }
 
 func isWrongLastSeq(err error) bool {
@@ -27,20 +27,18 @@ func isWrongLastSeq(err error) bool {
 		api.ErrorCode == jetstream.JSErrCodeStreamWrongLastSequenceConstant)
 }
 
-// get reads key; found is false when it does not exist.
+// get reads key from the bucket's leader (see leaderGet), so every
+// acknowledged write is seen; found is false when it does not exist.
 func (n *Node) get(kv jetstream.KeyValue, key string) (val []byte, rev uint64, found bool, err error) {
 	ctx, cancel := n.ctx()
 	defer cancel()
 	start := time.Now()
-	e, err := kv.Get(ctx, key)
+	e, found, err := n.leaderGet(ctx, kv.Bucket(), key)
 	n.m.roundTrip(opKVGet, start, err)
-	switch {
-	case errors.Is(err, jetstream.ErrKeyNotFound):
-		return nil, 0, false, nil
-	case err != nil:
+	if err != nil || !found {
 		return nil, 0, false, err
 	}
-	return e.Value(), e.Revision(), true, nil
+	return e.val, e.rev, true, nil
 }
 
 // put writes key if its revision is still rev (0: the key must not exist).
@@ -97,8 +95,7 @@ func (n *Node) update(kv jetstream.KeyValue, key string, f func(cur []byte, foun
 }
 
 // backoff waits a random moment growing with the attempt: a conflict
-// means another node wrote the entry, and a replica answering the next
-// read may not have it yet.
+// means another node wrote the entry at the same moment.
 func backoff(attempt int) {
 	time.Sleep(time.Duration(rand.Int64N(int64(attempt+1) * int64(time.Millisecond))))
 }

@@ -144,7 +144,9 @@ func TestAckOnOtherNode(t *testing.T) {
 	n2 := openStoreNode(t, Config{})
 	bob := createTestAccount(t, n1, "ackother")
 	e := testEnvelope(bob, 1, 10)
-	appendAll(n1, []store.Envelope{e})
+	if a := appendAll(n1, []store.Envelope{e}); a[0].err != nil || a[0].res.Status != store.Stored {
+		t.Fatalf("append: %+v %v", a[0].res, a[0].err)
+	}
 	if res := ackSync(t, n2, bob, e.ID); !res.Removed {
 		t.Fatalf("ack: %+v", res)
 	}
@@ -172,5 +174,57 @@ func TestAppendUnknownUser(t *testing.T) {
 	n := openStoreNode(t, Config{})
 	if a := appendAll(n, []store.Envelope{testEnvelope("nobody_here", 1, 10)}); a[0].res.Status != store.UnknownUser {
 		t.Fatalf("answer %+v", a[0])
+	}
+}
+
+// TestAppendRightAfterRegisterOnOtherNode: a send to a user registered an
+// instant earlier on another node finds the account (reads go to the
+// bucket's leader, never to a replica that may lag).
+func TestAppendRightAfterRegisterOnOtherNode(t *testing.T) {
+	n1 := openStoreNode(t, Config{})
+	n2 := openStoreNode(t, Config{})
+	for i := range 20 {
+		bob := createTestAccount(t, n1, fmt.Sprintf("fresh%d", i))
+		if a := appendAll(n2, []store.Envelope{testEnvelope(bob, i, 10)}); a[0].err != nil || a[0].res.Status != store.Stored {
+			t.Fatalf("append %d: %+v %v", i, a[0].res, a[0].err)
+		}
+	}
+}
+
+// TestAckOnOtherNodeRightAfterAppend: an ack on another node the instant
+// the append returned removes the envelope (index read on the leader).
+func TestAckOnOtherNodeRightAfterAppend(t *testing.T) {
+	n1 := openStoreNode(t, Config{})
+	n2 := openStoreNode(t, Config{})
+	bob := createTestAccount(t, n1, "ackfast")
+	for i := range 20 {
+		e := testEnvelope(bob, i, 10)
+		if a := appendAll(n1, []store.Envelope{e}); a[0].res.Status != store.Stored {
+			t.Fatalf("append %d: %+v %v", i, a[0].res, a[0].err)
+		}
+		if res := ackSync(t, n2, bob, e.ID); !res.Removed || res.Size != e.Size() {
+			t.Fatalf("ack %d: %+v", i, res)
+		}
+	}
+	if got, _ := n1.Pending(bob, 0, time.Now(), 100); len(got) != 0 {
+		t.Fatalf("%d acked envelopes still pending", len(got))
+	}
+}
+
+// TestAckUnknownIDLeavesMailbox: an ack of an id that is not in the
+// mailbox removes nothing and reports no removal.
+func TestAckUnknownIDLeavesMailbox(t *testing.T) {
+	n1 := openStoreNode(t, Config{})
+	n2 := openStoreNode(t, Config{})
+	bob := createTestAccount(t, n1, "ackunknown")
+	e := testEnvelope(bob, 1, 10)
+	if a := appendAll(n1, []store.Envelope{e}); a[0].res.Status != store.Stored {
+		t.Fatalf("append: %+v %v", a[0].res, a[0].err)
+	}
+	if res := ackSync(t, n2, bob, testEnvelope(bob, 2, 10).ID); res.Removed {
+		t.Fatalf("ack of an unknown id: %+v", res)
+	}
+	if got, _ := n1.Pending(bob, 0, time.Now(), 10); len(got) != 1 || got[0].ID != e.ID {
+		t.Fatalf("mailbox after a stray ack: %d envelopes", len(got))
 	}
 }
