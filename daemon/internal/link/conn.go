@@ -17,10 +17,20 @@ var (
 	ErrClosed    = errors.New("link: connection closed")
 )
 
-// frameConn is what Conn needs from the hop connection (a *hop.Conn).
+// frameConn is what Conn needs from the hop connection (a *hop.Conn over
+// a buffered stream). Written frames may wait in a buffer until Flush.
 type frameConn interface {
 	ReadFrame(f *wire.Frame) error
 	WriteFrame(f *wire.Frame) error
+	Flush() error
+	Stats() Stats
+}
+
+// Stats are transport counters of one connection (QUIC packets, both
+// directions, since the dial).
+type Stats struct {
+	PacketsSent     uint64
+	PacketsReceived uint64
 }
 
 // Conn is one authenticated-channel connection to the relay. Its methods
@@ -55,6 +65,9 @@ func (c *Conn) SessionID() [32]byte { return c.sessionID }
 
 // RelayKey is the relay's authenticated long-term key.
 func (c *Conn) RelayKey() secp.PublicKey { return c.relayKey }
+
+// Stats returns the connection's transport counters.
+func (c *Conn) Stats() Stats { return c.fc.Stats() }
 
 // Done is closed when the connection has ended.
 func (c *Conn) Done() <-chan struct{} { return c.done }
@@ -176,14 +189,17 @@ func (c *Conn) readLoop(h Handler) {
 	}
 }
 
-// writeLoop is the only writer. After done it flushes what is queued, up
-// to the deadline, so in-flight Acks and Sends are not lost on shutdown.
+// writeLoop is the only writer. It writes every frame already queued and
+// flushes the stream buffer only when the queue is empty, so frames queued
+// together leave in one stream Write. After done it flushes what is
+// queued, up to the deadline, so in-flight Acks and Sends are not lost on
+// shutdown.
 func (c *Conn) writeLoop(drain time.Duration) {
 	defer close(c.drained)
 	for {
 		select {
 		case f := <-c.out:
-			if err := c.fc.WriteFrame(f); err != nil {
+			if err := c.writeQueued(f); err != nil {
 				c.fail(fmt.Errorf("link: write: %w", err))
 				return
 			}
@@ -194,7 +210,22 @@ func (c *Conn) writeLoop(drain time.Duration) {
 	}
 }
 
+// writeQueued writes f and every frame queued behind it, then flushes.
+func (c *Conn) writeQueued(f *wire.Frame) error {
+	for {
+		if err := c.fc.WriteFrame(f); err != nil {
+			return err
+		}
+		select {
+		case f = <-c.out:
+		default:
+			return c.fc.Flush()
+		}
+	}
+}
+
 func (c *Conn) flush(deadline time.Time) {
+	defer func() { _ = c.fc.Flush() }()
 	for time.Now().Before(deadline) {
 		select {
 		case f := <-c.out:

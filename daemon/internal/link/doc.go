@@ -20,7 +20,9 @@
 //   - Only the writer goroutine writes to the stream. Others enqueue into a
 //     bounded queue: [Conn.Write] waits for room (with a context),
 //     [Conn.TryWrite] fails with [ErrQueueFull]; the reader never blocks on
-//     the queue.
+//     the queue. The writer writes every frame already queued and flushes
+//     the stream buffer once the queue is empty, so frames queued together
+//     leave in one stream write (the buffer holds only sealed frames).
 //   - On cancellation the writer drains the frames already queued, then the
 //     connection is closed cleanly.
 //

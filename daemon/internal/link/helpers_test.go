@@ -201,6 +201,8 @@ func (f *fakeTransport) ReadFrame(fr *wire.Frame) error {
 }
 
 func (f *fakeTransport) WriteFrame(*wire.Frame) error { return context.Cause(f.ctx) }
+func (f *fakeTransport) Stats() Stats                 { return Stats{} }
+func (f *fakeTransport) Flush() error                 { return context.Cause(f.ctx) }
 func (f *fakeTransport) SessionID() [32]byte          { return [32]byte{1} }
 func (f *fakeTransport) RelayKey() secp.PublicKey     { return f.key }
 func (f *fakeTransport) Context() context.Context     { return f.ctx }

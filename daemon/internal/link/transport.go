@@ -32,7 +32,17 @@ type quicTransport struct {
 	*hop.Conn
 	qc *quic.Conn
 	st *quic.Stream
+	bs *bufStream
 }
+
+// Stats are the QUIC connection's packet counters.
+func (t *quicTransport) Stats() Stats {
+	s := t.qc.ConnectionStats()
+	return Stats{PacketsSent: s.PacketsSent, PacketsReceived: s.PacketsReceived}
+}
+
+// Flush writes the frames buffered since the last Flush (writer goroutine).
+func (t *quicTransport) Flush() error { return t.bs.flush() }
 
 func (t *quicTransport) Context() context.Context { return t.qc.Context() }
 func (t *quicTransport) CloseWrite() error        { return t.st.Close() }
@@ -57,10 +67,12 @@ func dialQUIC(ctx context.Context, addr string, pin secp.PublicKey, keepAlive ti
 		_ = qc.CloseWithError(0, "no channel binding")
 		return nil, fmt.Errorf("link: channel binding: %w", err)
 	}
-	hc, err := hop.Client(ctx, st, binding, pin)
+	bs := newBufStream(st)
+	hc, err := hop.Client(ctx, bs, binding, pin)
 	if err != nil {
 		_ = qc.CloseWithError(0, "handshake failed")
 		return nil, fmt.Errorf("link: hop handshake with %s: %w", addr, err)
 	}
-	return &quicTransport{Conn: hc, qc: qc, st: st}, nil
+	bs.buffer()
+	return &quicTransport{Conn: hc, qc: qc, st: st, bs: bs}, nil
 }

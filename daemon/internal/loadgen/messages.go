@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync"
 	"time"
+
+	"github.com/securep2p/securep2p/daemon/internal/link"
 )
 
 // Per-user one-time prekeys: one per session the user answers, plus one.
@@ -118,6 +120,12 @@ func (b *bench) setupSessions(ctx context.Context, t *topology) bool {
 // measure runs the measured phase and fills res.
 func (b *bench) measure(ctx context.Context, t *topology, res *Result) {
 	fmt.Fprintf(b.o.progress, "setup done: %d users, %d sessions; measuring\n", len(t.users), len(t.setups))
+	stopProfile, err := startProfile(b.o.cpuProfile)
+	if err != nil {
+		b.c.fail(err)
+		return
+	}
+	pk0 := packets(t.users)
 	cpu0, self0 := b.relayCPU(), selfCPU()
 	b.c.measure.Store(true)
 	start := time.Now()
@@ -135,11 +143,15 @@ func (b *bench) measure(ctx context.Context, t *topology, res *Result) {
 	}
 	elapsed := time.Since(start)
 	b.c.measure.Store(false)
+	if err := stopProfile(); err != nil {
+		b.c.fail(err)
+	}
 	res.RelayCPUS = round3((b.relayCPU() - cpu0).Seconds())
 	res.ClientCPUS = round3((selfCPU() - self0).Seconds())
 	res.DurationS = round3(elapsed.Seconds())
 	res.Msgs = b.c.msgs.Load()
 	res.MsgsPerS = round3(float64(res.Msgs) / elapsed.Seconds())
+	res.PktsSentPerMsg, res.PktsRecvPerMsg = perMsg(packets(t.users), pk0, res.Msgs)
 	for _, u := range t.users {
 		u.mu.Lock()
 		b.c.addSamples(u.samples)
@@ -206,4 +218,26 @@ func sleep(ctx context.Context, d time.Duration) {
 	case <-t.C:
 	case <-ctx.Done():
 	}
+}
+
+// packets sums the QUIC packet counters of the users' current connections.
+func packets(users []*user) link.Stats {
+	var sum link.Stats
+	for _, u := range users {
+		if c := u.lk.Current(); c != nil {
+			st := c.Stats()
+			sum.PacketsSent += st.PacketsSent
+			sum.PacketsReceived += st.PacketsReceived
+		}
+	}
+	return sum
+}
+
+// perMsg is the packets sent and received between from and to per message.
+func perMsg(to, from link.Stats, msgs int64) (sent, recv float64) {
+	if msgs == 0 || to.PacketsSent < from.PacketsSent || to.PacketsReceived < from.PacketsReceived {
+		return 0, 0 // nothing measured, or a connection was replaced
+	}
+	n := float64(msgs)
+	return round3(float64(to.PacketsSent-from.PacketsSent) / n), round3(float64(to.PacketsReceived-from.PacketsReceived) / n)
 }

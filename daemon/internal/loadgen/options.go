@@ -52,7 +52,8 @@ type options struct {
 	timeout   time.Duration
 	opTimeout time.Duration
 
-	progress io.Writer // stderr: one line when the measured phase starts
+	progress   io.Writer // stderr: one line when the measured phase starts
+	cpuProfile string    // hidden --cpuprofile: CPU profile of the measured phase
 }
 
 func parseArgs(args []string, stderr io.Writer) (*options, error) {
@@ -60,6 +61,7 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	var keyHex string
 	fs := flag.NewFlagSet("p2pd bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = usage(fs)
 	fs.IntVar(&o.pairs, "pairs", 1, "user pairs exchanging messages")
 	fs.IntVar(&o.rounds, "rounds", 1000, "round trips per sending user (ping-pong and fan-in)")
 	fs.IntVar(&o.size, "size", 200, "text bytes per message, before end-to-end padding")
@@ -77,6 +79,7 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.relayBin, "relay-bin", "", "p2p-relay binary to start (default: next to this program, then $PATH)")
 	fs.DurationVar(&o.timeout, "timeout", 2*time.Minute, "bound on the whole run")
 	fs.DurationVar(&o.opTimeout, "op-timeout", 10*time.Second, "a ping without an echo after this long is a timeout")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the measured phase to `FILE`")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil, errHelp

@@ -47,6 +47,10 @@ type Result struct {
 	RelayCPUTotal     float64 `json:"relay_cpu_total_s,omitempty"`      // whole run, setup included
 	RelayRSSBytes     int64   `json:"relay_rss_bytes,omitempty"`
 	RelayPeakRSSBytes int64   `json:"relay_peak_rss_bytes,omitempty"`
+	// QUIC packets of all simulated users in the measured phase, per
+	// message (messages workloads): less noisy than CPU on a shared box.
+	PktsSentPerMsg float64 `json:"client_pkts_sent_per_msg,omitempty"`
+	PktsRecvPerMsg float64 `json:"client_pkts_recv_per_msg,omitempty"`
 
 	Errors    int64   `json:"errors"`
 	Timeouts  int64   `json:"timeouts"`

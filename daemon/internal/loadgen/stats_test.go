@@ -3,6 +3,8 @@ package loadgen
 import (
 	"testing"
 	"time"
+
+	"github.com/securep2p/securep2p/daemon/internal/link"
 )
 
 func TestPercentile(t *testing.T) {
@@ -44,5 +46,21 @@ func TestAddSamplesBounded(t *testing.T) {
 	c.addSamples([]time.Duration{1, 2, 3})
 	if len(c.samples) != maxSamples {
 		t.Fatalf("kept %d samples, want the cap %d", len(c.samples), maxSamples)
+	}
+}
+
+func TestPerMsgPackets(t *testing.T) {
+	from := link.Stats{PacketsSent: 10, PacketsReceived: 20}
+	to := link.Stats{PacketsSent: 30, PacketsReceived: 60}
+	if s, r := perMsg(to, from, 20); s != 1 || r != 2 {
+		t.Fatalf("perMsg = %v, %v; want 1, 2", s, r)
+	}
+}
+
+func TestPerMsgConnectionReplaced(t *testing.T) {
+	from := link.Stats{PacketsSent: 100, PacketsReceived: 100}
+	to := link.Stats{PacketsSent: 5, PacketsReceived: 7} // counters of a new connection
+	if s, r := perMsg(to, from, 20); s != 0 || r != 0 {
+		t.Fatalf("perMsg after a reconnect = %v, %v; want 0, 0 (not measured)", s, r)
 	}
 }

@@ -1,0 +1,53 @@
+package link
+
+import (
+	"bytes"
+	"testing"
+)
+
+// countingWriter records each Write it gets.
+type countingWriter struct {
+	bytes.Buffer
+	writes int
+}
+
+func (w *countingWriter) Write(p []byte) (int, error) {
+	w.writes++
+	return w.Buffer.Write(p)
+}
+
+func (w *countingWriter) Read(p []byte) (int, error) { return 0, nil }
+
+func TestBufStreamCoalescesUntilFlush(t *testing.T) {
+	w := &countingWriter{}
+	b := newBufStream(w)
+	b.buffer()
+	for _, s := range []string{"one", "two", "three"} {
+		if _, err := b.Write([]byte(s)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if w.writes != 0 {
+		t.Fatalf("%d stream writes before flush, want 0", w.writes)
+	}
+	if err := b.flush(); err != nil {
+		t.Fatal(err)
+	}
+	if w.writes != 1 || w.String() != "onetwothree" {
+		t.Fatalf("after flush: %d writes of %q, want 1 write of %q", w.writes, w.String(), "onetwothree")
+	}
+	if b.w != nil {
+		t.Fatal("flush kept the write buffer; an idle connection should hold none")
+	}
+}
+
+func TestBufStreamWritesThroughBeforeHandshakeEnds(t *testing.T) {
+	w := &countingWriter{}
+	b := newBufStream(w)
+	if _, err := b.Write([]byte("hello")); err != nil {
+		t.Fatal(err)
+	}
+	if w.writes != 1 {
+		t.Fatalf("%d stream writes, want 1 (unbuffered during the handshake)", w.writes)
+	}
+}
