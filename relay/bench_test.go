@@ -48,12 +48,12 @@ func dialBuffered(b *testing.B, r *testRelay) *client {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	bs := newBufStream(st)
+	bs := hop.NewStream(st)
 	hc, err := hop.Client(ctx, bs, binding, r.srv.PublicKey())
 	if err != nil {
 		b.Fatal(err)
 	}
-	bs.buffer()
+	bs.Buffer()
 	c := &client{t: b, conn: conn, stream: st, hc: hc, bs: bs, frames: make(chan *wire.Frame, 4096), rerr: make(chan error, 1)}
 	go c.readLoop()
 	return c

@@ -25,7 +25,7 @@ func (s *Server) handleConn(ctx context.Context, conn *quic.Conn) {
 	newSession(s, conn, stream, bs, hc).run(ctx)
 }
 
-func (s *Server) handshake(ctx context.Context, conn *quic.Conn) (*hop.Conn, *quic.Stream, *bufStream, error) {
+func (s *Server) handshake(ctx context.Context, conn *quic.Conn) (*hop.Conn, *quic.Stream, *hop.Stream, error) {
 	hctx, cancel := context.WithTimeout(ctx, s.cfg.HandshakeTimeout)
 	defer cancel()
 	stream, err := conn.AcceptStream(hctx)
@@ -36,12 +36,12 @@ func (s *Server) handshake(ctx context.Context, conn *quic.Conn) (*hop.Conn, *qu
 	_ = stream.SetDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
 	binding, err := hop.Binding(conn.ConnectionState().TLS)
 	if err == nil {
-		bs := newBufStream(stream)
+		bs := hop.NewStream(stream)
 		var hc *hop.Conn
 		if hc, err = hop.Server(hctx, bs, binding, s.key); err == nil {
 			_ = stream.SetDeadline(time.Time{})
 			s.m.Handshakes.WithLabelValues(metrics.ResultOK).Inc()
-			bs.buffer()
+			bs.Buffer()
 			return hc, stream, bs, nil
 		}
 	}

@@ -119,7 +119,7 @@ type client struct {
 	conn   *quic.Conn
 	stream *quic.Stream
 	hc     *hop.Conn
-	bs     *bufStream // nil: writes go straight to the stream
+	bs     *hop.Stream // nil: writes go straight to the stream
 	frames chan *wire.Frame
 	rerr   chan error
 	req    uint64
@@ -179,7 +179,7 @@ func (c *client) readLoop() {
 // flush writes what a buffered client has buffered.
 func (c *client) flush() {
 	if c.bs != nil {
-		if err := c.bs.flush(); err != nil {
+		if err := c.bs.Flush(); err != nil {
 			c.t.Errorf("flush: %v", err)
 		}
 	}

@@ -197,7 +197,7 @@ func TestOldSessionStopsAfterReattach(t *testing.T) {
 	}
 	// What the relay had written before the resume: the flow-control
 	// window, its write buffer and the frame in progress.
-	if limit := (window+writeBuffer)/len(body) + 2; delivered > limit {
+	if limit := (window+hop.StreamWriteBuffer)/len(body) + 2; delivered > limit {
 		t.Fatalf("old connection got %d of %d envelopes after the new one resumed (at most %d were on their way)", delivered, n, limit)
 	}
 }

@@ -29,7 +29,7 @@ type session struct {
 	s      *Server
 	conn   *quic.Conn
 	stream *quic.Stream
-	bs     *bufStream
+	bs     *hop.Stream
 	hc     *hop.Conn
 	ip     string
 
@@ -63,7 +63,7 @@ type session struct {
 	heldSeq  uint64        // writer only: the last pull stopped before this Seq, held elsewhere (pushed.go); 0: none
 }
 
-func newSession(s *Server, conn *quic.Conn, stream *quic.Stream, bs *bufStream, hc *hop.Conn) *session {
+func newSession(s *Server, conn *quic.Conn, stream *quic.Stream, bs *hop.Stream, hc *hop.Conn) *session {
 	return &session{s: s, conn: conn, stream: stream, bs: bs, hc: hc, ip: addrKey(conn.RemoteAddr()),
 		out: make(chan *wire.Frame, s.cfg.WriteQueue), tokens: make(chan struct{}, sendTokens),
 		wake: make(chan struct{}, 1), live: make(chan struct{}, 1),
@@ -211,7 +211,7 @@ func (ss *session) writeScratch(f *wire.Frame) bool {
 }
 
 func (ss *session) flush() bool {
-	if err := ss.bs.flush(); err != nil {
+	if err := ss.bs.Flush(); err != nil {
 		ss.s.m.QueueDrops.WithLabelValues(metrics.DropClosed).Inc()
 		return false
 	}

@@ -32,7 +32,7 @@ type quicTransport struct {
 	*hop.Conn
 	qc *quic.Conn
 	st *quic.Stream
-	bs *bufStream
+	bs *hop.Stream
 }
 
 // Stats are the QUIC connection's packet counters.
@@ -42,7 +42,7 @@ func (t *quicTransport) Stats() Stats {
 }
 
 // Flush writes the frames buffered since the last Flush (writer goroutine).
-func (t *quicTransport) Flush() error { return t.bs.flush() }
+func (t *quicTransport) Flush() error { return t.bs.Flush() }
 
 func (t *quicTransport) Context() context.Context { return t.qc.Context() }
 func (t *quicTransport) CloseWrite() error        { return t.st.Close() }
@@ -67,12 +67,12 @@ func dialQUIC(ctx context.Context, addr string, pin secp.PublicKey, keepAlive ti
 		_ = qc.CloseWithError(0, "no channel binding")
 		return nil, fmt.Errorf("link: channel binding: %w", err)
 	}
-	bs := newBufStream(st)
+	bs := hop.NewStream(st)
 	hc, err := hop.Client(ctx, bs, binding, pin)
 	if err != nil {
 		_ = qc.CloseWithError(0, "handshake failed")
 		return nil, fmt.Errorf("link: hop handshake with %s: %w", addr, err)
 	}
-	bs.buffer()
+	bs.Buffer()
 	return &quicTransport{Conn: hc, qc: qc, st: st, bs: bs}, nil
 }

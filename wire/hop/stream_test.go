@@ -1,4 +1,4 @@
-package link
+package hop
 
 import (
 	"bytes"
@@ -18,10 +18,10 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 
 func (w *countingWriter) Read(p []byte) (int, error) { return 0, nil }
 
-func TestBufStreamCoalescesUntilFlush(t *testing.T) {
+func TestStreamCoalescesUntilFlush(t *testing.T) {
 	w := &countingWriter{}
-	b := newBufStream(w)
-	b.buffer()
+	b := NewStream(w)
+	b.Buffer()
 	for _, s := range []string{"one", "two", "three"} {
 		if _, err := b.Write([]byte(s)); err != nil {
 			t.Fatal(err)
@@ -30,7 +30,7 @@ func TestBufStreamCoalescesUntilFlush(t *testing.T) {
 	if w.writes != 0 {
 		t.Fatalf("%d stream writes before flush, want 0", w.writes)
 	}
-	if err := b.flush(); err != nil {
+	if err := b.Flush(); err != nil {
 		t.Fatal(err)
 	}
 	if w.writes != 1 || w.String() != "onetwothree" {
@@ -41,9 +41,9 @@ func TestBufStreamCoalescesUntilFlush(t *testing.T) {
 	}
 }
 
-func TestBufStreamWritesThroughBeforeHandshakeEnds(t *testing.T) {
+func TestStreamWritesThroughBeforeHandshakeEnds(t *testing.T) {
 	w := &countingWriter{}
-	b := newBufStream(w)
+	b := NewStream(w)
 	if _, err := b.Write([]byte("hello")); err != nil {
 		t.Fatal(err)
 	}
