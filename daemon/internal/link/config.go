@@ -37,6 +37,7 @@ type Config struct {
 	OnState   func(State)                // called after every state change (not under a lock); nil = none
 
 	KeepAlive   time.Duration // Ping interval; default 15s
+	PongTimeout time.Duration // a Ping followed by this much silence ends the connection; default 5s
 	DialTimeout time.Duration // QUIC dial + hop handshake; default 10s
 	MinBackoff  time.Duration // first reconnect delay; default 250ms
 	MaxBackoff  time.Duration // reconnect delay cap; default 30s
@@ -62,6 +63,7 @@ func (c *Config) populate() {
 		}
 	}
 	def(&c.KeepAlive, 15*time.Second)
+	def(&c.PongTimeout, 5*time.Second)
 	def(&c.DialTimeout, 10*time.Second)
 	def(&c.MinBackoff, 250*time.Millisecond)
 	def(&c.MaxBackoff, 30*time.Second)

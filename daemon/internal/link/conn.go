@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/securep2p/securep2p/wire"
@@ -15,6 +16,11 @@ import (
 var (
 	ErrQueueFull = errors.New("link: send queue full")
 	ErrClosed    = errors.New("link: connection closed")
+	// ErrRelaySilent ends a connection on which a Ping got no answer (nor
+	// any other frame) within [Config.PongTimeout]: the relay is gone
+	// without saying so (crashed, unreachable, or dropped the connection
+	// without a QUIC close).
+	ErrRelaySilent = errors.New("link: relay stopped answering")
 )
 
 // frameConn is what Conn needs from the hop connection (a *hop.Conn over
@@ -42,6 +48,7 @@ type Conn struct {
 	out       chan *wire.Frame
 	done      chan struct{} // closed when the connection is finished
 	drained   chan struct{} // closed when the writer has exited
+	received  atomic.Uint64 // frames read so far (liveness)
 
 	mu      sync.Mutex
 	nextReq uint64
@@ -175,6 +182,7 @@ func (c *Conn) readLoop(h Handler) {
 			c.fail(fmt.Errorf("link: read: %w", err))
 			return
 		}
+		c.received.Add(1)
 		switch {
 		case f.Ping != nil:
 			_ = c.TryWrite(&wire.Frame{Pong: &wire.Pong{N: f.Ping.N}})
@@ -238,17 +246,34 @@ func (c *Conn) flush(deadline time.Time) {
 	}
 }
 
-// keepalive pings every interval; a missing answer is noticed by QUIC's
-// idle timeout, which closes the stream under the reader.
-func (c *Conn) keepalive(every time.Duration) {
+// keepalive pings every interval and ends the connection with
+// [ErrRelaySilent] when nothing at all was read within silent after a
+// Ping. A relay that vanished without a word (crash, lost network, a
+// connection dropped without a QUIC close) is so noticed within
+// every+silent, not at QUIC's idle timeout.
+func (c *Conn) keepalive(every, silent time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
-	var n uint64
+	deadline := time.NewTimer(silent)
+	deadline.Stop()
+	defer deadline.Stop()
+	var n, seen uint64
+	armed := false
 	for {
 		select {
 		case <-t.C:
 			n++
 			_ = c.TryWrite(&wire.Frame{Ping: &wire.Ping{N: n}})
+			if !armed {
+				seen, armed = c.received.Load(), true
+				deadline.Reset(silent)
+			}
+		case <-deadline.C:
+			if c.received.Load() == seen {
+				c.fail(ErrRelaySilent)
+				return
+			}
+			armed = false
 		case <-c.done:
 			return
 		}

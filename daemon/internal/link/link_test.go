@@ -12,7 +12,11 @@ import (
 
 func baseConfig(rec *recorder, addrs ...string) Config {
 	return Config{Addrs: addrs, Handler: rec, OnState: rec.onState, RecordPin: rec.recordPin,
-		MinBackoff: time.Millisecond, MaxBackoff: 4 * time.Millisecond, DrainTime: 50 * time.Millisecond}
+		MinBackoff: time.Millisecond, MaxBackoff: 4 * time.Millisecond, DrainTime: 50 * time.Millisecond,
+		// A relay stopped right after the hop handshake may drop the
+		// connection without a word (see TestSilentRelayRotates): the link
+		// must notice by its Pings, within the tests' waits.
+		KeepAlive: time.Second, PongTimeout: time.Second}
 }
 
 // TestPinMismatchIsHardError: a relay whose key differs from the pin is

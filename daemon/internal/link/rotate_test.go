@@ -159,3 +159,77 @@ func TestRunNeedsAddress(t *testing.T) {
 		t.Fatalf("Run without an address: %v", err)
 	}
 }
+
+// TestSilentRelayRotates: a relay that answers nothing after the
+// handshake (it vanished without a QUIC close) is given up after one
+// unanswered Ping, and the link moves to the next address.
+func TestSilentRelayRotates(t *testing.T) {
+	key := newKey(t).Public()
+	fd := &fakeDialer{max: 2, conns: map[string]func() (transport, error){
+		"a:1": func() (transport, error) { return newFakeTransport(key), nil },
+		"b:1": func() (transport, error) { return newFakeTransport(key), nil },
+	}}
+	_, rec := runFake(t, Config{Addrs: []string{"a:1", "b:1"}, KeepAlive: 5 * time.Millisecond,
+		PongTimeout: 20 * time.Millisecond}, fd)
+	if got := fd.dialled(); !slices.Equal(got, []string{"a:1", "b:1"}) {
+		t.Fatalf("dialled %q", got)
+	}
+	if len(rec.downs) == 0 || !errors.Is(rec.downs[0], ErrRelaySilent) {
+		t.Fatalf("first connection ended with %v, want ErrRelaySilent", rec.downs)
+	}
+}
+
+// ponger is a fake relay that answers every Ping with a Pong.
+type ponger struct {
+	*fakeTransport
+	mu    sync.Mutex
+	pings int
+}
+
+func (p *ponger) WriteFrame(f *wire.Frame) error {
+	if f.Ping != nil {
+		p.mu.Lock()
+		p.pings++
+		p.mu.Unlock()
+		select {
+		case p.in <- &wire.Frame{Pong: &wire.Pong{N: f.Ping.N}}:
+		case <-p.ctx.Done():
+		}
+	}
+	return p.fakeTransport.WriteFrame(f)
+}
+
+func (p *ponger) count() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.pings
+}
+
+// TestAnsweredPingsKeepConnection: a relay that answers its Pings is
+// never given up as silent, however many Pings go by.
+func TestAnsweredPingsKeepConnection(t *testing.T) {
+	p := &ponger{fakeTransport: newFakeTransport(newKey(t).Public())}
+	fd := &fakeDialer{max: 100, conns: map[string]func() (transport, error){
+		"a:1": func() (transport, error) { return p, nil },
+	}}
+	ctx, cancel := context.WithCancel(context.Background())
+	fd.stop = cancel
+	rec := newRecorder()
+	l := New(Config{Addr: "a:1", Handler: rec, OnState: rec.onState, KeepAlive: time.Millisecond,
+		PongTimeout: 50 * time.Millisecond, dial: fd.dial})
+	done := make(chan error, 1)
+	go func() { done <- l.Run(ctx) }()
+	waitFor(t, rec, "200 answered Pings", func() bool { return p.count() >= 200 })
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	if got := fd.dialled(); len(got) != 1 {
+		t.Fatalf("dialled %q, want one connection kept up", got)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.downs) != 1 || errors.Is(rec.downs[0], ErrRelaySilent) {
+		t.Fatalf("downs %v, want one, from the cancellation", rec.downs)
+	}
+}
