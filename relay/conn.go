@@ -30,7 +30,7 @@ func (s *Server) handshake(ctx context.Context, conn *quic.Conn) (*hop.Conn, *qu
 	defer cancel()
 	stream, err := conn.AcceptStream(hctx)
 	if err != nil {
-		s.handshakeFailed(conn, hctx, err)
+		s.handshakeFailed(ctx, conn, hctx, err)
 		return nil, nil, nil, err
 	}
 	_ = stream.SetDeadline(time.Now().Add(s.cfg.HandshakeTimeout))
@@ -45,14 +45,23 @@ func (s *Server) handshake(ctx context.Context, conn *quic.Conn) (*hop.Conn, *qu
 			return hc, stream, bs, nil
 		}
 	}
-	s.handshakeFailed(conn, hctx, err)
+	s.handshakeFailed(ctx, conn, hctx, err)
 	return nil, nil, nil, err
 }
 
 // handshakeFailed counts and closes a connection whose handshake failed.
 // hop.Server has already sent a fatal Error frame where it could; the QUIC
 // close carries the code too.
-func (s *Server) handshakeFailed(conn *quic.Conn, hctx context.Context, err error) {
+//
+// When the relay is shutting down (ctx done) the close is immediate and says
+// CodeShuttingDown: Serve closes the QUIC transport right after, which drops
+// connections without a CONNECTION_CLOSE, and a delayed close would never
+// reach the client (it would only notice at its idle timeout).
+func (s *Server) handshakeFailed(ctx context.Context, conn *quic.Conn, hctx context.Context, err error) {
+	if ctx.Err() != nil {
+		_ = conn.CloseWithError(quic.ApplicationErrorCode(wire.CodeShuttingDown), wire.CodeShuttingDown.String())
+		return
+	}
 	result, reason := metrics.ResultFailed, metrics.BadHandshake
 	if hctx.Err() != nil || isTimeout(err) {
 		result, reason = metrics.ResultTimeout, metrics.BadTimeout
