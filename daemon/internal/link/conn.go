@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/quic-go/quic-go"
+
 	"github.com/securep2p/securep2p/wire"
 	"github.com/securep2p/securep2p/wire/secp"
 )
@@ -179,7 +181,7 @@ func (c *Conn) readLoop(h Handler) {
 	for {
 		f := new(wire.Frame)
 		if err := c.fc.ReadFrame(f); err != nil {
-			c.fail(fmt.Errorf("link: read: %w", err))
+			c.fail(fmt.Errorf("link: read: %w", relayClose(err)))
 			return
 		}
 		c.received.Add(1)
@@ -278,4 +280,24 @@ func (c *Conn) keepalive(every, silent time.Duration) {
 			return
 		}
 	}
+}
+
+// relayClose turns the relay's QUIC close into the protocol error it
+// carries: the relay closes connections with a wire.Code as the QUIC
+// application error code (wire/PROTOCOL.md), so a close that overtakes the
+// final Error frame still reads as that code (e.g. CodeShuttingDown).
+func relayClose(err error) error {
+	var ae *quic.ApplicationError
+	if errors.As(err, &ae) && ae.Remote && ae.ErrorCode != 0 && ae.ErrorCode <= 0xffff {
+		code := wire.Code(ae.ErrorCode)
+		msg := ae.ErrorMessage
+		if msg == code.String() {
+			msg = "" // the relay puts the code's name there; don't say it twice
+		}
+		if len(msg) > wire.MaxErrorMessage {
+			msg = msg[:wire.MaxErrorMessage]
+		}
+		return &wire.RemoteError{Code: code, Message: msg}
+	}
+	return err
 }
