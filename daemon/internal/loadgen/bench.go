@@ -46,6 +46,9 @@ func (b *bench) nextID() []byte {
 	return id
 }
 
+// nodes is the number of relay nodes the users are spread over.
+func (b *bench) nodes() int { return len(b.rl.nodes) }
+
 func (b *bench) countMsg() {
 	if b.c.measure.Load() {
 		b.c.msgs.Add(1)
@@ -58,7 +61,7 @@ func (b *bench) startUsers(ctx context.Context, users []*user) []*user {
 	ok := make([]bool, len(users))
 	forEach(ctx, len(users), b.o.parallel, func(i int) {
 		u := users[i]
-		u.start(ctx, b.rl.addr, b.rl.key)
+		u.start(ctx, b.rl.dial(u.node), b.rl.key)
 		if err := u.waitUp(ctx, b.o.opTimeout); err != nil {
 			b.c.fail(err)
 			return

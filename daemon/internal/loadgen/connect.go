@@ -29,7 +29,7 @@ func runConnect(ctx context.Context, o *options, rl *relayHandle, res *Result) e
 	t0 := time.Now()
 	forEach(ctx, len(conns), o.parallel, func(i int) {
 		u, s := conns[i], time.Now()
-		u.start(ctx, b.rl.addr, b.rl.key)
+		u.start(ctx, b.rl.dial(u.node), b.rl.key)
 		err := u.waitUp(ctx, o.opTimeout)
 		lat[i], ok[i] = time.Since(s), err == nil
 		if err != nil {

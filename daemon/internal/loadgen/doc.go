@@ -21,11 +21,23 @@
 // The peer decrypts every ping, echoes it re-encrypted and Acks every
 // delivery, as a daemon would (without the daemon's disk store).
 //
+// # Several relay nodes
+//
+// --relay A,B,C names the nodes of one relay deployment (relay nodes on
+// NATS JetStream sharing accounts, mailboxes and one relay key, which
+// --relay-key pins). Each simulated user connects to one node and
+// registers there: the responder of pair i on node i mod N, its initiator
+// on the next node, so that every message crosses between two nodes;
+// fan-in senders avoid the receiver's node 0; idle and connect
+// connections go round the nodes. The result adds relay_nodes and
+// conns_per_node. There is no failover between the nodes: a lost
+// connection is an error, as with one relay.
+//
 // # What it promises
 //
-//   - It targets loopback only: --relay must be 127.0.0.1, ::1 or localhost;
-//     a relay it starts itself listens on 127.0.0.1 with its state in a
-//     temporary directory that is removed afterwards.
+//   - It targets loopback only: every --relay address must be 127.0.0.1,
+//     ::1 or localhost; a relay it starts itself listens on 127.0.0.1 with
+//     its state in a temporary directory that is removed afterwards.
 //   - Every loop is bounded in count and in time (--timeout, default 2m; a
 //     missing echo counts as a timeout after --op-timeout).
 //   - Account passwords are random per run and never printed; no key or

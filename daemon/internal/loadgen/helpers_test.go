@@ -57,7 +57,7 @@ func runMain(t *testing.T, args ...string) (code int, res map[string]any, stderr
 }
 
 // number returns a numeric JSON field, failing when it is missing.
-func number(t *testing.T, res map[string]any, field string) float64 {
+func number(t testing.TB, res map[string]any, field string) float64 {
 	t.Helper()
 	v, ok := res[field].(float64)
 	if !ok {

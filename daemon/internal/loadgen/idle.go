@@ -47,6 +47,7 @@ func (b *bench) registerPool(ctx context.Context, n int, stop bool) ([]*user, er
 		if err != nil {
 			return nil, err
 		}
+		u.node = i
 		pool = append(pool, u)
 	}
 	up := b.startUsers(ctx, pool)
@@ -68,6 +69,7 @@ func (b *bench) extraConns(pool []*user, n int) []*user {
 	for i := range out {
 		p := pool[i%len(pool)]
 		out[i] = b.newConnUser(p.name, p.id)
+		out[i].node = i
 	}
 	return out
 }

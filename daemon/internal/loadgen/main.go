@@ -59,6 +59,7 @@ func run(ctx context.Context, o *options, stderr io.Writer) (*Result, error) {
 		return nil, err
 	}
 	rl.finish(res)
+	rl.fillNodes(res)
 	return res, nil
 }
 

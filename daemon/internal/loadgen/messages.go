@@ -41,7 +41,7 @@ func buildTopology(b *bench) (*topology, error) {
 		}
 		t.users = append(t.users, recv)
 		for i := range b.o.fanIn {
-			if err := t.connect(b, "s", i, recv, false); err != nil {
+			if err := t.connect(b, "s", i, fanInNode(i, b.nodes()), recv, false); err != nil {
 				return nil, err
 			}
 		}
@@ -53,20 +53,23 @@ func buildTopology(b *bench) (*topology, error) {
 			return nil, err
 		}
 		t.users = append(t.users, bu)
-		if err := t.connect(b, "a", i, bu, b.o.senders == 2); err != nil {
+		resp, init := pairNodes(i, b.nodes())
+		bu.node = resp
+		if err := t.connect(b, "a", i, init, bu, b.o.senders == 2); err != nil {
 			return nil, err
 		}
 	}
 	return t, nil
 }
 
-// connect adds a new initiating user (role, i) talking to resp, which
-// pings back when both is set.
-func (t *topology) connect(b *bench, role string, i int, resp *user, both bool) error {
+// connect adds a new initiating user (role, i) on relay node node talking
+// to resp, which pings back when both is set.
+func (t *topology) connect(b *bench, role string, i, node int, resp *user, both bool) error {
 	a, err := newUser(b, b.username(role, i), 2)
 	if err != nil {
 		return err
 	}
+	a.node = node
 	t.users = append(t.users, a)
 	pa, pr := a.addPeer(resp.name), resp.addPeer(a.name)
 	t.setups = append(t.setups, setup{a, pa})

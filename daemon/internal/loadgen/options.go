@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/securep2p/securep2p/wire/secp"
@@ -28,6 +29,7 @@ const (
 	maxRate     = 1_000_000
 	maxParallel = 1024
 	minSize     = 1
+	maxNodes    = 16 // addresses in --relay
 )
 
 var errHelp = errors.New("help requested")
@@ -46,11 +48,11 @@ type options struct {
 	connect             int
 	parallel            int
 
-	relayAddr string
-	relayKey  secp.PublicKey
-	relayBin  string
-	timeout   time.Duration
-	opTimeout time.Duration
+	relayAddrs []string // --relay: one relay, or the nodes of one cluster
+	relayKey   secp.PublicKey
+	relayBin   string
+	timeout    time.Duration
+	opTimeout  time.Duration
 
 	progress   io.Writer // stderr: one line when the measured phase starts
 	cpuProfile string    // hidden --cpuprofile: CPU profile of the measured phase
@@ -58,7 +60,7 @@ type options struct {
 
 func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	o := &options{progress: stderr}
-	var keyHex string
+	var keyHex, relayList string
 	fs := flag.NewFlagSet("p2pd bench", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = usage(fs)
@@ -74,8 +76,8 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	fs.DurationVar(&o.hold, "hold", 5*time.Second, "idle: how long to hold the connections")
 	fs.IntVar(&o.connect, "connect", 0, "connect rate: this many dial+handshake+Resume")
 	fs.IntVar(&o.parallel, "parallel", 32, "connections set up at once")
-	fs.StringVar(&o.relayAddr, "relay", "", "use the relay at `ADDR` (loopback only); default: start one")
-	fs.StringVar(&keyHex, "relay-key", "", "the relay's public key (`HEX`); required with --relay")
+	fs.StringVar(&relayList, "relay", "", "use the relay at `ADDR[,ADDR...]` (loopback only; several: nodes of one cluster sharing one key, the two users of a pair on different nodes); default: start one")
+	fs.StringVar(&keyHex, "relay-key", "", "the relay's public key (`HEX`), shared by every node; required with --relay")
 	fs.StringVar(&o.relayBin, "relay-bin", "", "p2p-relay binary to start (default: next to this program, then $PATH)")
 	fs.DurationVar(&o.timeout, "timeout", 2*time.Minute, "bound on the whole run")
 	fs.DurationVar(&o.opTimeout, "op-timeout", 10*time.Second, "a ping without an echo after this long is a timeout")
@@ -91,22 +93,29 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	}
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
-	if err := o.parseRelay(keyHex); err != nil {
+	if err := o.parseRelay(relayList, keyHex); err != nil {
 		return nil, err
 	}
 	return o, o.pickWorkload(set)
 }
 
-func (o *options) parseRelay(keyHex string) error {
-	if o.relayAddr == "" {
+func (o *options) parseRelay(list, keyHex string) error {
+	if list == "" {
 		if keyHex != "" {
 			return errors.New("--relay-key goes with --relay")
 		}
 		return nil
 	}
-	if err := checkLoopback(o.relayAddr); err != nil {
-		return err
+	addrs := strings.Split(list, ",")
+	if len(addrs) > maxNodes {
+		return fmt.Errorf("--relay: at most %d addresses", maxNodes)
 	}
+	for _, a := range addrs {
+		if err := checkLoopback(a); err != nil {
+			return err
+		}
+	}
+	o.relayAddrs = addrs
 	k, err := parseKeyHex(keyHex)
 	if err != nil {
 		return fmt.Errorf("--relay-key: %w (use the hex key p2p-relay prints)", err)

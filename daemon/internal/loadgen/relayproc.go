@@ -25,10 +25,10 @@ const (
 	maxBannerLine     = 256 // bytes of one relay stdout line we parse
 )
 
-// relayHandle is the relay under load: one given by address, or a
-// p2p-relay process started (and stopped) here.
+// relayHandle is the relay under load: one or several nodes given by
+// address, or a p2p-relay process started (and stopped) here.
 type relayHandle struct {
-	addr    string
+	nodes   []relayNode // at least one once opened
 	key     secp.PublicKey
 	cmd     *exec.Cmd // nil: not ours
 	dir     string    // temporary state dir of our relay
@@ -37,8 +37,8 @@ type relayHandle struct {
 }
 
 func openRelay(ctx context.Context, o *options, stderr io.Writer) (*relayHandle, error) {
-	if o.relayAddr != "" {
-		return &relayHandle{addr: o.relayAddr, key: o.relayKey}, nil
+	if len(o.relayAddrs) > 0 {
+		return &relayHandle{nodes: newNodes(o.relayAddrs...), key: o.relayKey}, nil
 	}
 	bin, err := findRelayBinary(o.relayBin)
 	if err != nil {
@@ -46,7 +46,7 @@ func openRelay(ctx context.Context, o *options, stderr io.Writer) (*relayHandle,
 	}
 	h, err := startRelay(ctx, bin, o.maxConnections())
 	if err == nil {
-		fmt.Fprintf(stderr, "started %s (pid %d) on %s\n", bin, h.pid(), h.addr)
+		fmt.Fprintf(stderr, "started %s (pid %d) on %s\n", bin, h.pid(), h.addrList())
 	}
 	return h, err
 }
@@ -129,7 +129,7 @@ func (h *relayHandle) readBanner(ctx context.Context, out io.Reader) error {
 		if b.err != nil {
 			return fmt.Errorf("relay start: %w; its stderr ends: %s", b.err, h.stderr.String())
 		}
-		h.addr, h.key = b.addr, b.key
+		h.nodes, h.key = newNodes(b.addr), b.key
 		return nil
 	case <-ctx.Done():
 		return fmt.Errorf("relay did not print its address in time; its stderr ends: %s", h.stderr.String())

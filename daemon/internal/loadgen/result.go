@@ -23,8 +23,13 @@ type Result struct {
 	Connect  int     `json:"connect,omitempty"`
 	Users    int     `json:"users"`
 	Conns    int     `json:"conns"`
-	Relay    string  `json:"relay"`
+	Relay    string  `json:"relay"` // the --relay list
 	Started  bool    `json:"relay_started"`
+	// RelayNodes and ConnsPerNode appear only with several --relay
+	// addresses: connections opened (setup included) to each node, in
+	// --relay order.
+	RelayNodes   int     `json:"relay_nodes,omitempty"`
+	ConnsPerNode []int64 `json:"conns_per_node,omitempty"`
 
 	// Msgs counts every end-to-end message decrypted by its recipient in
 	// the measured phase: each ping and each echo is one.
@@ -60,7 +65,7 @@ type Result struct {
 }
 
 func (o *options) result(rl *relayHandle) *Result {
-	r := &Result{Workload: o.workload, Relay: rl.addr, Started: rl.pid() != 0}
+	r := &Result{Workload: o.workload, Relay: rl.addrList(), Started: rl.pid() != 0}
 	switch o.workload {
 	case workloadPingPong, workloadRate:
 		r.Pairs, r.Size, r.Senders = o.pairs, o.size, o.senders
@@ -97,6 +102,9 @@ func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
 // summary writes the human-readable lines.
 func (r *Result) summary(w io.Writer) {
 	fmt.Fprintf(w, "%s: %d users, %d connections, relay %s (started here: %v)\n", r.Workload, r.Users, r.Conns, r.Relay, r.Started)
+	if r.RelayNodes > 1 {
+		fmt.Fprintf(w, "  %d relay nodes, connections per node %v\n", r.RelayNodes, r.ConnsPerNode)
+	}
 	fmt.Fprintf(w, "  setup %.2fs, measured %.2fs\n", r.SetupS, r.DurationS)
 	if r.Msgs > 0 {
 		fmt.Fprintf(w, "  %d messages, %.0f msg/s\n", r.Msgs, r.MsgsPerS)

@@ -30,6 +30,7 @@ type user struct {
 	pre      *e2e.PrekeyStore // touched by setup, then only by the reader
 	reg      *wire.Register   // sent by the first Up unless registered
 	resumeAs bool             // authenticate with Resume from the start
+	node     int              // index of the relay node it connects to (modulo the node count)
 
 	registered atomic.Bool
 	stopping   atomic.Bool
