@@ -16,9 +16,10 @@ import (
 // subject with stream sequence > after, in order, skipping expired ones.
 // Reads go to the stream leader, so every acknowledged append is seen.
 // Each round asks for the next message at or after each of several
-// consecutive sequences at once (a dense mailbox answers one envelope per
-// request); the width follows how many distinct envelopes the last round
-// found, so a sparse mailbox costs one request per envelope as before.
+// consecutive sequences at once. The width adapts (see nextWidth): one
+// read while the mailbox is sparse (a live mailbox with one new envelope
+// costs two reads: the envelope and the miss after it), growing towards
+// pendingWidth while the reads find consecutive envelopes.
 func (n *Node) Pending(username string, after uint64, now time.Time, max int) ([]store.Envelope, error) {
 	if !validUser(username) || max <= 0 {
 		return nil, nil
@@ -26,9 +27,10 @@ func (n *Node) Pending(username string, after uint64, now time.Time, max int) ([
 	ctx, cancel := n.ctx()
 	defer cancel()
 	var out []store.Envelope
-	next, width := after+1, pendingWidth
+	next, width, run := after+1, 1, 0
 	for len(out) < max {
-		got, end, err := n.pendingRound(ctx, username, next, width)
+		from := next
+		got, end, err := n.pendingRound(ctx, username, from, min(width, max-len(out)))
 		for _, env := range got {
 			next = env.seq + 1
 			if len(out) < max && !expired(env.ExpiresAt, now) {
@@ -39,13 +41,31 @@ func (n *Node) Pending(username string, after uint64, now time.Time, max int) ([
 		if end || err != nil {
 			return out, err
 		}
-		width = min(pendingWidth, 2*len(got))
+		width, run = nextWidth(from, got, run)
 	}
 	return out, nil
 }
 
 // pendingWidth bounds the concurrent reads of one Pending round.
 const pendingWidth = 16
+
+// nextWidth returns the next round's width and dense run after a round
+// that read from `from` and found got without reaching the end. A round is
+// dense when every read found the envelope at its own sequence (no read
+// was wasted); run counts the envelopes of the dense rounds in a row, and
+// the next width is that count (1, 1, 2, 4, 8, 16: doubling after the
+// first two single reads), capped at pendingWidth. Any other round (a
+// read skipped over a gap or answered an envelope already found) drops
+// back to one read.
+func nextWidth(from uint64, got []storedEnvelope, run int) (width, newRun int) {
+	for i, env := range got {
+		if env.seq != from+uint64(i) {
+			return 1, 0
+		}
+	}
+	run += len(got)
+	return max(1, min(pendingWidth, run)), run
+}
 
 // pendingRound reads the first message on user's subject at or after each
 // of from..from+width-1 concurrently and returns the distinct ones in
