@@ -11,6 +11,7 @@ import (
 	"github.com/quic-go/quic-go"
 
 	"github.com/securep2p/securep2p/metrics"
+	"github.com/securep2p/securep2p/relay/relaytest/hopclient"
 	"github.com/securep2p/securep2p/wire"
 	"github.com/securep2p/securep2p/wire/hop"
 )
@@ -19,7 +20,7 @@ import (
 func stillServes(t *testing.T, r *testRelay) {
 	t.Helper()
 	c := dial(t, r)
-	if f := c.call(&wire.Frame{Ping: &wire.Ping{N: 1}}); f.Pong == nil {
+	if f := c.Call(&wire.Frame{Ping: &wire.Ping{N: 1}}); f.Pong == nil {
 		t.Fatal("relay stopped serving")
 	}
 }
@@ -28,12 +29,12 @@ func lastError(frames []*wire.Frame) wire.Code {
 	if len(frames) == 0 {
 		return 0
 	}
-	return errCode(frames[len(frames)-1])
+	return hopclient.ErrCode(frames[len(frames)-1])
 }
 
 func TestGarbageBeforeHandshake(t *testing.T) {
 	r := startRelay(t, Config{})
-	conn, st := dialQUIC(t, r.addr)
+	conn, st := hopclient.DialQUIC(t, r.addr)
 	st.Write([]byte("GET / HTTP/1.1\r\n\r\n"))
 	if code := closeCode(t, conn); code != wire.CodeHandshake {
 		t.Fatalf("closed with %v, want %v", code, wire.CodeHandshake)
@@ -46,7 +47,7 @@ func TestGarbageBeforeHandshake(t *testing.T) {
 
 func TestOversizedHelloBeforeHandshake(t *testing.T) {
 	r := startRelay(t, Config{})
-	conn, st := dialQUIC(t, r.addr)
+	conn, st := hopclient.DialQUIC(t, r.addr)
 	st.Write(binary.BigEndian.AppendUint32(nil, 1<<30))
 	if code := closeCode(t, conn); code != wire.CodeHandshake {
 		t.Fatalf("closed with %v", code)
@@ -59,9 +60,9 @@ func TestSealedGarbageAfterHandshake(t *testing.T) {
 	c := dial(t, r)
 	junk := make([]byte, 64)
 	rand.Read(junk)
-	c.stream.Write(binary.BigEndian.AppendUint32(nil, uint32(len(junk))))
-	c.stream.Write(junk) // fails AES-GCM authentication at the relay
-	if code := lastError(c.closed()); code != wire.CodeBadFrame {
+	c.Stream.Write(binary.BigEndian.AppendUint32(nil, uint32(len(junk))))
+	c.Stream.Write(junk) // fails AES-GCM authentication at the relay
+	if code := lastError(c.Closed()); code != wire.CodeBadFrame {
 		t.Fatalf("last frame code %v, want %v", code, wire.CodeBadFrame)
 	}
 	if v := value(r.m.BadInput.WithLabelValues(metrics.BadFrame)); v != 1 {
@@ -73,8 +74,8 @@ func TestSealedGarbageAfterHandshake(t *testing.T) {
 func TestOversizedPacketAfterHandshake(t *testing.T) {
 	r := startRelay(t, Config{})
 	c := dial(t, r)
-	c.stream.Write(binary.BigEndian.AppendUint32(nil, hop.MaxSealedBody+1))
-	if code := lastError(c.closed()); code != wire.CodeBadFrame {
+	c.Stream.Write(binary.BigEndian.AppendUint32(nil, hop.MaxSealedBody+1))
+	if code := lastError(c.Closed()); code != wire.CodeBadFrame {
 		t.Fatalf("last frame code %v", code)
 	}
 	stillServes(t, r)
@@ -83,8 +84,8 @@ func TestOversizedPacketAfterHandshake(t *testing.T) {
 func TestUnexpectedFrameType(t *testing.T) {
 	r := startRelay(t, Config{})
 	c := dial(t, r)
-	c.write(&wire.Frame{Welcome: &wire.Welcome{Username: "alice"}})
-	if code := lastError(c.closed()); code != wire.CodeBadFrame {
+	c.Write(&wire.Frame{Welcome: &wire.Welcome{Username: "alice"}})
+	if code := lastError(c.Closed()); code != wire.CodeBadFrame {
 		t.Fatalf("last frame code %v", code)
 	}
 	if v := value(r.m.BadInput.WithLabelValues(metrics.BadUnexpected)); v != 1 {
@@ -95,11 +96,11 @@ func TestUnexpectedFrameType(t *testing.T) {
 
 func TestInvalidKeyInUpload(t *testing.T) {
 	r := startRelay(t, Config{})
-	c := connectAs(t, r, newUser(t, "alice", 0), true)
+	c := connectAs(t, r, hopclient.NewUser(t, "alice", 0), true)
 	bad := make([]byte, wire.KeySize)
 	bad[0] = 0x04
-	f := c.call(&wire.Frame{UploadPrekeys: &wire.UploadPrekeys{OneTime: []wire.Prekey{{ID: 1, Key: bad}}}})
-	mustCode(t, f, wire.CodeBadKey)
+	f := c.Call(&wire.Frame{UploadPrekeys: &wire.UploadPrekeys{OneTime: []wire.Prekey{{ID: 1, Key: bad}}}})
+	hopclient.MustCode(t, f, wire.CodeBadKey)
 	if v := value(r.m.BadInput.WithLabelValues(metrics.BadKey)); v != 1 {
 		t.Fatalf("invalid key count %v", v)
 	}
@@ -122,7 +123,7 @@ func TestRandomUDPDatagrams(t *testing.T) {
 
 func TestHandshakeTimeout(t *testing.T) {
 	r := startRelay(t, Config{HandshakeTimeout: 300 * time.Millisecond})
-	conn, st := dialQUIC(t, r.addr)
+	conn, st := hopclient.DialQUIC(t, r.addr)
 	st.Write([]byte{0}) // opens the stream, never completes a hello
 	if code := closeCode(t, conn); code != wire.CodeHandshake {
 		t.Fatalf("closed with %v", code)
@@ -147,8 +148,8 @@ func TestHandshakeTimeoutNoStream(t *testing.T) {
 
 func TestIdleTimeout(t *testing.T) {
 	r := startRelay(t, Config{IdleTimeout: 500 * time.Millisecond})
-	c := connectAs(t, r, newUser(t, "alice", 0), true)
-	c.closed() // the relay (and QUIC) close a silent connection
+	c := connectAs(t, r, hopclient.NewUser(t, "alice", 0), true)
+	c.Closed() // the relay (and QUIC) close a silent connection
 	waitFor(t, func() bool { return value(r.m.Connections) == 0 })
 }
 
@@ -171,9 +172,9 @@ func TestConnectionsPerAddressCap(t *testing.T) {
 func TestShutdownSendsShuttingDown(t *testing.T) {
 	r := startRelay(t, Config{})
 	c := dial(t, r)
-	c.sync()
+	c.Sync()
 	r.stop()
-	if code := lastError(c.closed()); code != wire.CodeShuttingDown {
+	if code := lastError(c.Closed()); code != wire.CodeShuttingDown {
 		t.Fatalf("last frame code %v", code)
 	}
 }

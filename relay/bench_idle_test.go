@@ -9,6 +9,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/securep2p/securep2p/relay/relaytest/hopclient"
 )
 
 var idleConns = flag.Int("idleconns", 1000, "connections BenchmarkIdleConnections holds (10000 needs ~1.5 GB in the test process)")
@@ -23,7 +25,7 @@ func BenchmarkIdleConnections(b *testing.B) {
 	bin := buildRelay(b)
 	p := startProc(b, bin, b.TempDir(), "--max-conns-per-addr", "100000", "--idle-timeout", "10m",
 		"--handshake-timeout", "1m")
-	dialAddr(b, p.addr, p.key).sync()
+	hopclient.Dial(b, p.addr, p.key).Sync()
 	time.Sleep(500 * time.Millisecond)
 	before := rssBytes(b, p.cmd.Process.Pid)
 	n := *idleConns
@@ -50,7 +52,7 @@ func openIdle(b *testing.B, p *relayProc, n int) {
 		go func() {
 			defer wg.Done()
 			for range next {
-				dialAddr(b, p.addr, p.key).sync()
+				hopclient.Dial(b, p.addr, p.key).Sync()
 			}
 		}()
 	}

@@ -1,7 +1,6 @@
 package relay
 
 import (
-	"context"
 	"fmt"
 	"sync"
 	"syscall"
@@ -11,9 +10,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	dto "github.com/prometheus/client_model/go"
 
+	"github.com/securep2p/securep2p/relay/relaytest/hopclient"
 	"github.com/securep2p/securep2p/relay/store"
 	"github.com/securep2p/securep2p/wire"
-	"github.com/securep2p/securep2p/wire/hop"
 )
 
 // benchConfig lifts the per-connection send limit (the benchmarks measure
@@ -26,14 +25,14 @@ func benchConfig() Config {
 // benchUser creates u's account directly in the store (no Argon2id: the
 // benchmarks connect with Resume) and connects as u.
 func benchUser(b *testing.B, r *testRelay, name string) (*user, *client) {
-	u := newUser(b, name, 0)
-	err := r.srv.store.CreateAccount(store.Account{Username: u.name, PasswordHash: []byte("unused"),
-		IdentityKey: u.idKey(), SignedPrekey: u.spk, CreatedAt: time.Now()}, nil)
+	u := hopclient.NewUser(b, name, 0)
+	err := r.srv.store.CreateAccount(store.Account{Username: u.Name, PasswordHash: []byte("unused"),
+		IdentityKey: u.IDKey(), SignedPrekey: u.SPK, CreatedAt: time.Now()}, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
 	c := dialBuffered(b, r)
-	mustWelcome(b, c.resume(u))
+	hopclient.MustWelcome(b, c.Resume(u))
 	return u, c
 }
 
@@ -41,22 +40,7 @@ func benchUser(b *testing.B, r *testRelay, name string) (*user, *client) {
 // (a pipelining daemon coalesces its frames too); call flush before
 // waiting for an answer.
 func dialBuffered(b *testing.B, r *testRelay) *client {
-	conn, st := dialQUIC(b, r.addr)
-	binding, err := hop.Binding(conn.ConnectionState().TLS)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	bs := hop.NewStream(st)
-	hc, err := hop.Client(ctx, bs, binding, r.srv.PublicKey())
-	if err != nil {
-		b.Fatal(err)
-	}
-	bs.Buffer()
-	c := &client{t: b, conn: conn, stream: st, hc: hc, bs: bs, frames: make(chan *wire.Frame, 4096), rerr: make(chan error, 1)}
-	go c.readLoop()
-	return c
+	return hopclient.DialBuffered(b, r.addr, r.srv.PublicKey())
 }
 
 // benchPair is one sender and one receiver connected to the relay.
@@ -81,10 +65,10 @@ func ackAll(b *testing.B, c *client, n int) {
 	for got := 0; got < n; {
 		var f *wire.Frame
 		select {
-		case f = <-c.frames:
+		case f = <-c.Frames:
 		default:
-			c.flush()
-			f = <-c.frames
+			c.Flush()
+			f = <-c.Frames
 		}
 		if f == nil {
 			b.Errorf("receiver closed after %d of %d", got, n)
@@ -92,39 +76,39 @@ func ackAll(b *testing.B, c *client, n int) {
 		}
 		if f.Deliver != nil {
 			got++
-			if err := c.hc.WriteFrame(&wire.Frame{Ack: &wire.Ack{ID: f.Deliver.ID}}); err != nil {
+			if err := c.Hop.WriteFrame(&wire.Frame{Ack: &wire.Ack{ID: f.Deliver.ID}}); err != nil {
 				b.Errorf("ack: %v", err)
 				return
 			}
 		}
 	}
-	c.flush()
+	c.Flush()
 }
 
 // sendAll sends n 200-byte envelopes to "to", keeping up to window Sends
 // unanswered, and waits for every Accepted.
 func sendAll(b *testing.B, c *client, to *user, n, window int) {
 	body := make([]byte, 200)
-	key := to.idKey()
+	key := to.IDKey()
 	inflight := 0
 	for i := 0; i < n; i++ {
 		if inflight == window {
-			if len(c.frames) == 0 {
-				c.flush()
+			if len(c.Frames) == 0 {
+				c.Flush()
 			}
-			if f := c.next(); f.Accepted == nil {
-				b.Errorf("got %v %v", f.Type(), errCode(f))
+			if f := c.Next(); f.Accepted == nil {
+				b.Errorf("got %v %v", f.Type(), hopclient.ErrCode(f))
 				return
 			}
 			inflight--
 		}
-		c.write(&wire.Frame{Send: &wire.Send{ID: newMsgID(), To: to.name, Body: body, IdentityKey: key}})
+		c.Write(&wire.Frame{Send: &wire.Send{ID: hopclient.NewMsgID(), To: to.Name, Body: body, IdentityKey: key}})
 		inflight++
 	}
-	c.flush()
+	c.Flush()
 	for ; inflight > 0; inflight-- {
-		if f := c.next(); f.Accepted == nil {
-			b.Errorf("got %v %v", f.Type(), errCode(f))
+		if f := c.Next(); f.Accepted == nil {
+			b.Errorf("got %v %v", f.Type(), hopclient.ErrCode(f))
 			return
 		}
 	}
@@ -197,16 +181,16 @@ func BenchmarkRelayOnline100Pairs(b *testing.B) {
 func BenchmarkMailboxFillDrain(b *testing.B) {
 	r := startRelay(b, benchConfig())
 	p := newBenchPairs(b, r, 1)[0]
-	p.recv.conn.CloseWithError(0, "")
+	p.recv.Conn.CloseWithError(0, "")
 	b.SetBytes(200)
 	b.ResetTimer()
 	start, cpu := time.Now(), cpuTime()
 	sendAll(b, p.sender, p.to, b.N, sendTokens)
 	filled, fillCPU := time.Now(), cpuTime()
 	recv := dialBuffered(b, r)
-	mustWelcome(b, recv.resume(p.to))
+	hopclient.MustWelcome(b, recv.Resume(p.to))
 	ackAll(b, recv, b.N)
-	recv.sync() // every Ack has been read by the relay
+	recv.Sync() // every Ack has been read by the relay
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/filled.Sub(start).Seconds(), "fill-msg/s")
 	b.ReportMetric(float64(b.N)/time.Since(filled).Seconds(), "drain-msg/s")

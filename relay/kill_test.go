@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/securep2p/securep2p/relay/relaytest/hopclient"
 	"github.com/securep2p/securep2p/wire/secp"
 )
 
@@ -71,13 +72,13 @@ func TestMessageSurvivesKill9(t *testing.T) {
 	bin := buildRelay(t)
 	dir := t.TempDir()
 	p := startProc(t, bin, dir)
-	bob, alice := newUser(t, "bob", 0), newUser(t, "alice", 0)
-	bc := dialAddr(t, p.addr, p.key)
-	mustWelcome(t, bc.register(bob))
-	bc.conn.CloseWithError(0, "")
-	ac := dialAddr(t, p.addr, p.key)
-	mustWelcome(t, ac.register(alice))
-	id := ac.sendOK(bob, "must survive kill -9")
+	bob, alice := hopclient.NewUser(t, "bob", 0), hopclient.NewUser(t, "alice", 0)
+	bc := hopclient.Dial(t, p.addr, p.key)
+	hopclient.MustWelcome(t, bc.Register(bob))
+	bc.Conn.CloseWithError(0, "")
+	ac := hopclient.Dial(t, p.addr, p.key)
+	hopclient.MustWelcome(t, ac.Register(alice))
+	id := ac.SendOK(bob, "must survive kill -9")
 	p.cmd.Process.Signal(syscall.SIGKILL)
 	p.cmd.Wait()
 
@@ -85,9 +86,9 @@ func TestMessageSurvivesKill9(t *testing.T) {
 	if p2.key != p.key {
 		t.Fatal("relay key changed across restart")
 	}
-	c := dialAddr(t, p2.addr, p2.key)
-	mustWelcome(t, c.resume(bob))
-	f := c.next()
+	c := hopclient.Dial(t, p2.addr, p2.key)
+	hopclient.MustWelcome(t, c.Resume(bob))
+	f := c.Next()
 	if f.Deliver == nil || !bytes.Equal(f.Deliver.ID, id) {
 		t.Fatalf("got %v", f.Type())
 	}
@@ -98,7 +99,7 @@ func TestBinarySIGTERMExitsZero(t *testing.T) {
 	bin := buildRelay(t)
 	dir := t.TempDir()
 	p := startProc(t, bin, dir)
-	dialAddr(t, p.addr, p.key).sync()
+	hopclient.Dial(t, p.addr, p.key).Sync()
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	done := make(chan error, 1)
 	go func() { done <- p.cmd.Wait() }()

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/securep2p/securep2p/relay/relaytest/hopclient"
 	"github.com/securep2p/securep2p/wire"
 )
 
@@ -50,7 +51,7 @@ func mustDeliver(t *testing.T, f *wire.Frame, id []byte) {
 func mustAccepted(t *testing.T, f *wire.Frame, id []byte) {
 	t.Helper()
 	if f.Accepted == nil || !bytes.Equal(f.Accepted.ID, id) {
-		t.Fatalf("got %v %v, want Accepted of %x", f.Type(), errCode(f), id)
+		t.Fatalf("got %v %v, want Accepted of %x", f.Type(), hopclient.ErrCode(f), id)
 	}
 }
 
@@ -68,21 +69,21 @@ func noAccepted(t *testing.T, frames []*wire.Frame) {
 // (the recipient has the envelope) and nothing was committed.
 func TestOnlineAckBeforeCommitWritesNothing(t *testing.T) {
 	r := heldRelay(t, time.Hour)
-	bob := newUser(t, "bob", 0)
+	bob := hopclient.NewUser(t, "bob", 0)
 	bc := connectAs(t, r, bob, true)
-	ac := connectAs(t, r, newUser(t, "alice", 0), true)
+	ac := connectAs(t, r, hopclient.NewUser(t, "alice", 0), true)
 	commits := histogramCount(r.m.StoreCommitLatency)
-	id := newMsgID()
-	ac.send(id, bob, "fast path")
-	mustDeliver(t, bc.next(), id)
-	noAccepted(t, ac.sync())
-	bc.write(&wire.Frame{Ack: &wire.Ack{ID: id}})
-	mustAccepted(t, ac.next(), id)
+	id := hopclient.NewMsgID()
+	ac.Send(id, bob, "fast path")
+	mustDeliver(t, bc.Next(), id)
+	noAccepted(t, ac.Sync())
+	bc.Write(&wire.Frame{Ack: &wire.Ack{ID: id}})
+	mustAccepted(t, ac.Next(), id)
 	if got := histogramCount(r.m.StoreCommitLatency); got != commits {
 		t.Fatalf("%d commits for an envelope acked before its write", got-commits)
 	}
 	r2 := startRelay(t, Config{StateDir: crashImage(t, r)})
-	if got := connectAs(t, r2, bob, false).sync(); len(got) != 0 {
+	if got := connectAs(t, r2, bob, false).Sync(); len(got) != 0 {
 		t.Fatalf("acked envelope still in the mailbox: %d frames", len(got))
 	}
 }
@@ -92,21 +93,21 @@ func TestOnlineAckBeforeCommitWritesNothing(t *testing.T) {
 // same id to the restarted relay is the whole recovery.
 func TestOnlineCrashBeforeAckNothingAccepted(t *testing.T) {
 	r := heldRelay(t, time.Hour)
-	bob := newUser(t, "bob", 0)
+	bob := hopclient.NewUser(t, "bob", 0)
 	bc := connectAs(t, r, bob, true)
-	alice := newUser(t, "alice", 0)
+	alice := hopclient.NewUser(t, "alice", 0)
 	ac := connectAs(t, r, alice, true)
-	id := newMsgID()
-	ac.send(id, bob, "in flight")
-	mustDeliver(t, bc.next(), id)
-	noAccepted(t, ac.sync())
+	id := hopclient.NewMsgID()
+	ac.Send(id, bob, "in flight")
+	mustDeliver(t, bc.Next(), id)
+	noAccepted(t, ac.Sync())
 	r2 := startRelay(t, Config{StateDir: crashImage(t, r)})
 	bc2 := connectAs(t, r2, bob, false)
 	ac2 := connectAs(t, r2, alice, false)
-	ac2.send(id, bob, "in flight")
-	mustDeliver(t, bc2.next(), id)
-	bc2.write(&wire.Frame{Ack: &wire.Ack{ID: id}})
-	mustAccepted(t, ac2.next(), id)
+	ac2.Send(id, bob, "in flight")
+	mustDeliver(t, bc2.Next(), id)
+	bc2.Write(&wire.Frame{Ack: &wire.Ack{ID: id}})
+	mustAccepted(t, ac2.Next(), id)
 }
 
 // TestOnlineRecipientGoneBeforeAck: the recipient disconnects after the
@@ -114,37 +115,37 @@ func TestOnlineCrashBeforeAckNothingAccepted(t *testing.T) {
 // follows the commit, and a crash image then delivers it on reconnect.
 func TestOnlineRecipientGoneBeforeAck(t *testing.T) {
 	r := heldRelay(t, 50*time.Millisecond)
-	bob := newUser(t, "bob", 0)
+	bob := hopclient.NewUser(t, "bob", 0)
 	bc := connectAs(t, r, bob, true)
-	ac := connectAs(t, r, newUser(t, "alice", 0), true)
-	id := newMsgID()
-	ac.send(id, bob, "not acked")
-	mustDeliver(t, bc.next(), id)
-	bc.conn.CloseWithError(0, "")
-	mustAccepted(t, ac.next(), id)
+	ac := connectAs(t, r, hopclient.NewUser(t, "alice", 0), true)
+	id := hopclient.NewMsgID()
+	ac.Send(id, bob, "not acked")
+	mustDeliver(t, bc.Next(), id)
+	bc.Conn.CloseWithError(0, "")
+	mustAccepted(t, ac.Next(), id)
 	r2 := startRelay(t, Config{StateDir: crashImage(t, r)})
-	mustDeliver(t, connectAs(t, r2, bob, false).next(), id)
+	mustDeliver(t, connectAs(t, r2, bob, false).Next(), id)
 }
 
 // TestOnlineAckAfterCommitDeletes: an Ack that comes after the write
 // deletes the committed envelope.
 func TestOnlineAckAfterCommitDeletes(t *testing.T) {
 	r := heldRelay(t, 20*time.Millisecond)
-	bob := newUser(t, "bob", 0)
+	bob := hopclient.NewUser(t, "bob", 0)
 	bc := connectAs(t, r, bob, true)
-	ac := connectAs(t, r, newUser(t, "alice", 0), true)
-	id := newMsgID()
-	ac.send(id, bob, "slow ack")
-	mustDeliver(t, bc.next(), id)
-	mustAccepted(t, ac.next(), id)
-	if got := bc.sync(); len(got) != 0 {
+	ac := connectAs(t, r, hopclient.NewUser(t, "alice", 0), true)
+	id := hopclient.NewMsgID()
+	ac.Send(id, bob, "slow ack")
+	mustDeliver(t, bc.Next(), id)
+	mustAccepted(t, ac.Next(), id)
+	if got := bc.Sync(); len(got) != 0 {
 		t.Fatalf("delivered again on the same connection: %d frames", len(got))
 	}
-	bc.write(&wire.Frame{Ack: &wire.Ack{ID: id}})
-	bc.sync()
+	bc.Write(&wire.Frame{Ack: &wire.Ack{ID: id}})
+	bc.Sync()
 	waitFor(t, func() bool { return value(r.m.MessagesAcked) == 1 })
 	r2 := startRelay(t, Config{StateDir: crashImage(t, r)})
-	if got := connectAs(t, r2, bob, false).sync(); len(got) != 0 {
+	if got := connectAs(t, r2, bob, false).Sync(); len(got) != 0 {
 		t.Fatalf("acked envelope redelivered: %d frames", len(got))
 	}
 }
@@ -154,23 +155,23 @@ func TestOnlineAckAfterCommitDeletes(t *testing.T) {
 // once.
 func TestOnlineDuplicateWaitsForOriginal(t *testing.T) {
 	r := heldRelay(t, time.Hour)
-	bob := newUser(t, "bob", 0)
+	bob := hopclient.NewUser(t, "bob", 0)
 	bc := connectAs(t, r, bob, true)
-	ac := connectAs(t, r, newUser(t, "alice", 0), true)
-	id := newMsgID()
-	ac.send(id, bob, "twice")
-	ac.send(id, bob, "twice")
-	mustDeliver(t, bc.next(), id)
-	noAccepted(t, ac.sync())
-	bc.write(&wire.Frame{Ack: &wire.Ack{ID: id}})
-	mustAccepted(t, ac.next(), id)
-	mustAccepted(t, ac.next(), id)
-	if got := bc.sync(); len(got) != 0 {
+	ac := connectAs(t, r, hopclient.NewUser(t, "alice", 0), true)
+	id := hopclient.NewMsgID()
+	ac.Send(id, bob, "twice")
+	ac.Send(id, bob, "twice")
+	mustDeliver(t, bc.Next(), id)
+	noAccepted(t, ac.Sync())
+	bc.Write(&wire.Frame{Ack: &wire.Ack{ID: id}})
+	mustAccepted(t, ac.Next(), id)
+	mustAccepted(t, ac.Next(), id)
+	if got := bc.Sync(); len(got) != 0 {
 		t.Fatalf("duplicate delivered: %d frames", len(got))
 	}
-	ac.send(id, bob, "twice") // after the ack: remembered, not delivered
-	mustAccepted(t, ac.next(), id)
-	if got := bc.sync(); len(got) != 0 {
+	ac.Send(id, bob, "twice") // after the ack: remembered, not delivered
+	mustAccepted(t, ac.Next(), id)
+	if got := bc.Sync(); len(got) != 0 {
 		t.Fatalf("re-send after the ack delivered: %d frames", len(got))
 	}
 }
@@ -179,25 +180,25 @@ func TestOnlineDuplicateWaitsForOriginal(t *testing.T) {
 // away come before those pushed once it is back, in send order.
 func TestOnlineOrderAfterMailbox(t *testing.T) {
 	r := heldRelay(t, time.Hour)
-	bob := newUser(t, "bob", 0)
-	connectAs(t, r, bob, true).conn.CloseWithError(0, "")
-	ac := connectAs(t, r, newUser(t, "alice", 0), true)
+	bob := hopclient.NewUser(t, "bob", 0)
+	connectAs(t, r, bob, true).Conn.CloseWithError(0, "")
+	ac := connectAs(t, r, hopclient.NewUser(t, "alice", 0), true)
 	var ids [][]byte
 	for range 3 {
-		ids = append(ids, ac.sendOK(bob, "stored"))
+		ids = append(ids, ac.SendOK(bob, "stored"))
 	}
 	bc := connectAs(t, r, bob, false)
 	for range 3 {
-		id := newMsgID()
-		ac.send(id, bob, "pushed")
+		id := hopclient.NewMsgID()
+		ac.Send(id, bob, "pushed")
 		ids = append(ids, id)
 	}
 	for i, id := range ids {
-		f := bc.next()
+		f := bc.Next()
 		mustDeliver(t, f, id)
-		bc.write(&wire.Frame{Ack: &wire.Ack{ID: f.Deliver.ID}})
+		bc.Write(&wire.Frame{Ack: &wire.Ack{ID: f.Deliver.ID}})
 		if i >= 3 {
-			mustAccepted(t, ac.next(), id)
+			mustAccepted(t, ac.Next(), id)
 		}
 	}
 }

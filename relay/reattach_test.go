@@ -10,6 +10,7 @@ import (
 
 	"github.com/quic-go/quic-go"
 
+	"github.com/securep2p/securep2p/relay/relaytest/hopclient"
 	"github.com/securep2p/securep2p/wire"
 	"github.com/securep2p/securep2p/wire/hop"
 )
@@ -52,9 +53,9 @@ func dialOwn(t *testing.T, r *testRelay, conf *quic.Config, read bool) (*client,
 	if err != nil {
 		t.Fatalf("hop handshake: %v", err)
 	}
-	c := &client{t: t, conn: conn, stream: st, hc: hc, frames: make(chan *wire.Frame, 4096), rerr: make(chan error, 1)}
+	c := hopclient.New(t, conn, st, hc)
 	if read {
-		go c.readLoop()
+		go c.ReadLoop()
 	}
 	return c, pc
 }
@@ -63,8 +64,8 @@ func dialOwn(t *testing.T, r *testRelay, conf *quic.Config, read bool) (*client,
 func sendBurst(c *client, u *user, n int) [][]byte {
 	var ids [][]byte
 	for range n {
-		id := newMsgID()
-		c.send(id, u, "m")
+		id := hopclient.NewMsgID()
+		c.Send(id, u, "m")
 		ids = append(ids, id)
 	}
 	return ids
@@ -74,11 +75,11 @@ func sendBurst(c *client, u *user, n int) [][]byte {
 func receiveInOrder(t *testing.T, c *client, ids [][]byte) {
 	t.Helper()
 	for i, id := range ids {
-		f := c.next()
+		f := c.Next()
 		if f.Deliver == nil || !bytes.Equal(f.Deliver.ID, id) {
 			t.Fatalf("frame %d of %d: got %v (id %x), want Deliver of %x", i, len(ids), f.Type(), deliverID(f), id)
 		}
-		c.write(&wire.Frame{Ack: &wire.Ack{ID: id}})
+		c.Write(&wire.Frame{Ack: &wire.Ack{ID: id}})
 	}
 }
 
@@ -97,9 +98,9 @@ func allAccepted(t *testing.T, c *client, ids [][]byte) {
 		want[string(id)] = true
 	}
 	for len(want) > 0 {
-		f := c.next()
+		f := c.Next()
 		if f.Accepted == nil || !want[string(f.Accepted.ID)] {
-			t.Fatalf("got %v %v, want Accepted of one of %d ids", f.Type(), errCode(f), len(want))
+			t.Fatalf("got %v %v, want Accepted of one of %d ids", f.Type(), hopclient.ErrCode(f), len(want))
 		}
 		delete(want, string(f.Accepted.ID))
 	}
@@ -122,17 +123,17 @@ func noDeliver(t *testing.T, frames []*wire.Frame) {
 // connection exactly once, in send order.
 func TestRedeliverAfterRecipientVanishes(t *testing.T) {
 	r := heldRelay(t, time.Second)
-	bob := newUser(t, "bob", 0)
+	bob := hopclient.NewUser(t, "bob", 0)
 	gone, sock := dialOwn(t, r, &quic.Config{MaxIdleTimeout: 30 * time.Second}, true)
-	mustWelcome(t, gone.register(bob))
-	ac := connectAs(t, r, newUser(t, "alice", 0), true)
+	hopclient.MustWelcome(t, gone.Register(bob))
+	ac := connectAs(t, r, hopclient.NewUser(t, "alice", 0), true)
 	sock.Close() // the daemon vanishes: no CONNECTION_CLOSE, no more reads or acks
 	ids := sendBurst(ac, bob, 10)
 	bc := connectAs(t, r, bob, false)
 	ids = append(ids, sendBurst(ac, bob, 10)...)
 	receiveInOrder(t, bc, ids)
 	allAccepted(t, ac, ids)
-	noDeliver(t, bc.sync())
+	noDeliver(t, bc.Sync())
 }
 
 // TestRedeliverHeldWrittenAfterNewSessionCursor is the precise race: an
@@ -142,19 +143,19 @@ func TestRedeliverAfterRecipientVanishes(t *testing.T) {
 // order; the old one gets nothing more.
 func TestRedeliverHeldWrittenAfterNewSessionCursor(t *testing.T) {
 	r := heldRelay(t, time.Second)
-	bob := newUser(t, "bob", 0)
+	bob := hopclient.NewUser(t, "bob", 0)
 	old := connectAs(t, r, bob, true)
-	ac := connectAs(t, r, newUser(t, "alice", 0), true)
-	first := newMsgID()
-	ac.send(first, bob, "held for the old connection")
-	mustDeliver(t, old.next(), first)
+	ac := connectAs(t, r, hopclient.NewUser(t, "alice", 0), true)
+	first := hopclient.NewMsgID()
+	ac.Send(first, bob, "held for the old connection")
+	mustDeliver(t, old.Next(), first)
 	bc := connectAs(t, r, bob, false)
-	second := newMsgID()
-	ac.send(second, bob, "sent after the new connection resumed")
+	second := hopclient.NewMsgID()
+	ac.Send(second, bob, "sent after the new connection resumed")
 	receiveInOrder(t, bc, [][]byte{first, second})
 	allAccepted(t, ac, [][]byte{first, second})
-	noDeliver(t, bc.sync())
-	noDeliver(t, old.sync())
+	noDeliver(t, bc.Sync())
+	noDeliver(t, old.Sync())
 }
 
 // TestOldSessionStopsAfterReattach: the old connection is in the middle of
@@ -164,33 +165,33 @@ func TestRedeliverHeldWrittenAfterNewSessionCursor(t *testing.T) {
 // the mailbox: the relay stopped using the old session.
 func TestOldSessionStopsAfterReattach(t *testing.T) {
 	r := startRelay(t, Config{})
-	bob := newUser(t, "bob", 0)
-	connectAs(t, r, bob, true).conn.CloseWithError(0, "")
-	ac := connectAs(t, r, newUser(t, "alice", 0), true)
+	bob := hopclient.NewUser(t, "bob", 0)
+	connectAs(t, r, bob, true).Conn.CloseWithError(0, "")
+	ac := connectAs(t, r, hopclient.NewUser(t, "alice", 0), true)
 	const n = 40
 	body := strings.Repeat("x", 4000)
 	var ids [][]byte
 	for range n {
-		ids = append(ids, ac.sendOK(bob, body))
+		ids = append(ids, ac.SendOK(bob, body))
 	}
 	const window = 16 << 10
 	old, _ := dialOwn(t, r, &quic.Config{MaxIdleTimeout: 30 * time.Second,
 		InitialStreamReceiveWindow: window, MaxStreamReceiveWindow: window,
 		InitialConnectionReceiveWindow: window, MaxConnectionReceiveWindow: window}, false)
-	old.req++
-	old.write(&wire.Frame{Req: old.req, Resume: &wire.Resume{Username: bob.name,
-		Signature: bob.identity.Sign(hop.ResumeLabel, hop.ResumeMessage(old.hc.SessionID(), bob.name))}})
+	old.Req++
+	old.Write(&wire.Frame{Req: old.Req, Resume: &wire.Resume{Username: bob.Name,
+		Signature: bob.Identity.Sign(hop.ResumeLabel, hop.ResumeMessage(old.Hop.SessionID(), bob.Name))}})
 	var f wire.Frame
-	if err := old.hc.ReadFrame(&f); err != nil {
+	if err := old.Hop.ReadFrame(&f); err != nil {
 		t.Fatal(err)
 	}
-	mustWelcome(t, &f)
+	hopclient.MustWelcome(t, &f)
 	bc := connectAs(t, r, bob, false)
 	receiveInOrder(t, bc, ids)
-	noDeliver(t, bc.sync())
-	go old.readLoop()
+	noDeliver(t, bc.Sync())
+	go old.ReadLoop()
 	delivered := 0
-	for _, f := range old.sync() {
+	for _, f := range old.Sync() {
 		if f.Deliver != nil {
 			delivered++
 		}

@@ -8,106 +8,107 @@ import (
 	"time"
 
 	"github.com/securep2p/securep2p/metrics"
+	"github.com/securep2p/securep2p/relay/relaytest/hopclient"
 	"github.com/securep2p/securep2p/wire"
 )
 
 func TestRegisterLoginResume(t *testing.T) {
 	r := startRelay(t, Config{})
-	alice := newUser(t, "Alice", 3)
+	alice := hopclient.NewUser(t, "Alice", 3)
 	c := dial(t, r)
-	w := mustWelcome(t, c.register(alice))
+	w := hopclient.MustWelcome(t, c.Register(alice))
 	if w.Username != "alice" || w.Remaining != 3 || w.KeyChanged {
 		t.Fatalf("register welcome %+v", w)
 	}
-	alice.name = "alice"
+	alice.Name = "alice"
 	c2 := dial(t, r)
-	if w := mustWelcome(t, c2.login(alice)); w.KeyChanged || w.Remaining != 3 {
+	if w := hopclient.MustWelcome(t, c2.Login(alice)); w.KeyChanged || w.Remaining != 3 {
 		t.Fatalf("login welcome %+v", w)
 	}
 	c3 := dial(t, r)
-	if w := mustWelcome(t, c3.resume(alice)); w.Username != "alice" {
+	if w := hopclient.MustWelcome(t, c3.Resume(alice)); w.Username != "alice" {
 		t.Fatalf("resume welcome %+v", w)
 	}
 }
 
 func TestRegisterTaken(t *testing.T) {
 	r := startRelay(t, Config{})
-	alice := newUser(t, "alice", 0)
+	alice := hopclient.NewUser(t, "alice", 0)
 	connectAs(t, r, alice, true)
-	mustCode(t, dial(t, r).register(newUser(t, "ALICE", 0)), wire.CodeUserExists)
+	hopclient.MustCode(t, dial(t, r).Register(hopclient.NewUser(t, "ALICE", 0)), wire.CodeUserExists)
 }
 
 func TestRegisterShortPassword(t *testing.T) {
 	r := startRelay(t, Config{})
-	u := newUser(t, "alice", 0)
-	u.password = "1234567"
-	mustCode(t, dial(t, r).register(u), wire.CodeBadPassword)
+	u := hopclient.NewUser(t, "alice", 0)
+	u.Password = "1234567"
+	hopclient.MustCode(t, dial(t, r).Register(u), wire.CodeBadPassword)
 }
 
 func TestRegisterBadUsername(t *testing.T) {
 	r := startRelay(t, Config{})
-	mustCode(t, dial(t, r).register(newUser(t, "9lives", 0)), wire.CodeBadUsername)
+	hopclient.MustCode(t, dial(t, r).Register(hopclient.NewUser(t, "9lives", 0)), wire.CodeBadUsername)
 }
 
 func TestRegisterInvalidIdentityKey(t *testing.T) {
 	r := startRelay(t, Config{})
-	u := newUser(t, "alice", 0)
+	u := hopclient.NewUser(t, "alice", 0)
 	c := dial(t, r)
 	bad := bytes.Repeat([]byte{0xff}, wire.KeySize)
 	bad[0] = 0x02 // x >= p: not a point
-	f := c.call(&wire.Frame{Register: &wire.Register{Username: u.name, Password: u.password,
-		IdentityKey: bad, SignedPrekey: u.spk}})
-	mustCode(t, f, wire.CodeBadKey)
-	mustWelcome(t, c.register(u)) // the connection still works
+	f := c.Call(&wire.Frame{Register: &wire.Register{Username: u.Name, Password: u.Password,
+		IdentityKey: bad, SignedPrekey: u.SPK}})
+	hopclient.MustCode(t, f, wire.CodeBadKey)
+	hopclient.MustWelcome(t, c.Register(u)) // the connection still works
 }
 
 func TestResumeWrongKey(t *testing.T) {
 	r := startRelay(t, Config{})
-	alice := newUser(t, "alice", 0)
+	alice := hopclient.NewUser(t, "alice", 0)
 	connectAs(t, r, alice, true)
-	mallory := newUser(t, "alice", 0)
-	mustCode(t, dial(t, r).resume(mallory), wire.CodeAuthFailed)
+	mallory := hopclient.NewUser(t, "alice", 0)
+	hopclient.MustCode(t, dial(t, r).Resume(mallory), wire.CodeAuthFailed)
 }
 
 func TestResumeSignatureFromOtherConnection(t *testing.T) {
 	r := startRelay(t, Config{})
-	alice := newUser(t, "alice", 0)
+	alice := hopclient.NewUser(t, "alice", 0)
 	first := connectAs(t, r, alice, true)
 	// A signature over the first connection's session id replayed on a second one.
-	sig := alice.identity.Sign("securep2p/v1/resume", append(sessionID(first), alice.name...))
+	sig := alice.Identity.Sign("securep2p/v1/resume", append(sessionID(first), alice.Name...))
 	c := dial(t, r)
-	mustCode(t, c.call(&wire.Frame{Resume: &wire.Resume{Username: alice.name, Signature: sig}}), wire.CodeAuthFailed)
+	hopclient.MustCode(t, c.Call(&wire.Frame{Resume: &wire.Resume{Username: alice.Name, Signature: sig}}), wire.CodeAuthFailed)
 }
 
-func sessionID(c *client) []byte { id := c.hc.SessionID(); return id[:] }
+func sessionID(c *client) []byte { id := c.Hop.SessionID(); return id[:] }
 
 func TestLogout(t *testing.T) {
 	r := startRelay(t, Config{})
-	alice, bob := newUser(t, "alice", 0), newUser(t, "bob", 0)
+	alice, bob := hopclient.NewUser(t, "alice", 0), hopclient.NewUser(t, "bob", 0)
 	connectAs(t, r, bob, true)
 	c := connectAs(t, r, alice, true)
-	if f := c.call(&wire.Frame{Logout: &wire.Logout{}}); f.OK == nil {
+	if f := c.Call(&wire.Frame{Logout: &wire.Logout{}}); f.OK == nil {
 		t.Fatalf("logout: got %v", f.Type())
 	}
-	c.send(newMsgID(), bob, "after logout")
-	mustCode(t, c.next(), wire.CodeNotAuthed)
-	mustWelcome(t, c.resume(alice)) // and can authenticate again
+	c.Send(hopclient.NewMsgID(), bob, "after logout")
+	hopclient.MustCode(t, c.Next(), wire.CodeNotAuthed)
+	hopclient.MustWelcome(t, c.Resume(alice)) // and can authenticate again
 }
 
 func TestRequestBeforeAuth(t *testing.T) {
 	r := startRelay(t, Config{})
 	c := dial(t, r)
-	mustCode(t, c.call(&wire.Frame{FetchBundle: &wire.FetchBundle{Username: "bob"}}), wire.CodeNotAuthed)
-	if f := c.call(&wire.Frame{Ping: &wire.Ping{N: 7}}); f.Pong == nil || f.Pong.N != 7 {
+	hopclient.MustCode(t, c.Call(&wire.Frame{FetchBundle: &wire.FetchBundle{Username: "bob"}}), wire.CodeNotAuthed)
+	if f := c.Call(&wire.Frame{Ping: &wire.Ping{N: 7}}); f.Pong == nil || f.Pong.N != 7 {
 		t.Fatalf("ping: %v", f.Type())
 	}
 }
 
 func TestLoginAlreadyAuthed(t *testing.T) {
 	r := startRelay(t, Config{})
-	alice := newUser(t, "alice", 0)
+	alice := hopclient.NewUser(t, "alice", 0)
 	c := connectAs(t, r, alice, true)
-	mustCode(t, c.login(alice), wire.CodeAlreadyAuthed)
+	hopclient.MustCode(t, c.Login(alice), wire.CodeAlreadyAuthed)
 }
 
 func median(d []time.Duration) time.Duration {
@@ -119,20 +120,20 @@ func median(d []time.Duration) time.Duration {
 // same code and the same frame size; the timing medians are logged.
 func TestLoginNoEnumeration(t *testing.T) {
 	r := startRelay(t, Config{AuthBurstPerAddr: 100, LoginFreeFailures: 100})
-	alice := newUser(t, "alice", 0)
+	alice := hopclient.NewUser(t, "alice", 0)
 	connectAs(t, r, alice, true)
 	wrong := *alice
-	wrong.password = "not the password"
-	ghost := newUser(t, "ghost", 0)
+	wrong.Password = "not the password"
+	ghost := hopclient.NewUser(t, "ghost", 0)
 	c := dial(t, r)
 	var tWrong, tGhost []time.Duration
 	var sizes []int
 	for range 5 {
 		for _, u := range []*user{&wrong, ghost} {
 			start := time.Now()
-			f := c.login(u)
+			f := c.Login(u)
 			d := time.Since(start)
-			mustCode(t, f, wire.CodeAuthFailed)
+			hopclient.MustCode(t, f, wire.CodeAuthFailed)
 			b, err := wire.Marshal(f)
 			if err != nil {
 				t.Fatal(err)
@@ -163,17 +164,17 @@ func encodeReq(req uint64) []byte {
 
 func TestLoginRateLimitTripPoint(t *testing.T) {
 	r := startRelay(t, Config{LoginFreeFailures: 3, AuthBurstPerAddr: 100})
-	alice := newUser(t, "alice", 0)
+	alice := hopclient.NewUser(t, "alice", 0)
 	connectAs(t, r, alice, true)
 	wrong := *alice
-	wrong.password = "wrong password"
+	wrong.Password = "wrong password"
 	c := dial(t, r)
 	for i := range 3 {
-		if f := c.login(&wrong); errCode(f) != wire.CodeAuthFailed {
-			t.Fatalf("attempt %d: %v", i+1, errCode(f))
+		if f := c.Login(&wrong); hopclient.ErrCode(f) != wire.CodeAuthFailed {
+			t.Fatalf("attempt %d: %v", i+1, hopclient.ErrCode(f))
 		}
 	}
-	mustCode(t, c.login(alice), wire.CodeRateLimited) // even the right password waits
+	hopclient.MustCode(t, c.Login(alice), wire.CodeRateLimited) // even the right password waits
 	if got := value(r.m.RateLimited.WithLabelValues(metrics.ScopeAccount)); got != 1 {
 		t.Fatalf("account rate-limit trips = %v", got)
 	}
@@ -184,32 +185,32 @@ func TestLoginRateLimitTripPoint(t *testing.T) {
 // that costs the attacker five wrong passwords).
 func TestFailedLoginsDoNotBlockResume(t *testing.T) {
 	r := startRelay(t, Config{LoginFreeFailures: 3, AuthBurstPerAddr: 100})
-	alice := newUser(t, "alice", 0)
+	alice := hopclient.NewUser(t, "alice", 0)
 	connectAs(t, r, alice, true)
 	wrong := *alice
-	wrong.password = "wrong password"
+	wrong.Password = "wrong password"
 	c := dial(t, r)
 	for range 4 {
-		c.login(&wrong)
+		c.Login(&wrong)
 	}
-	mustCode(t, c.login(alice), wire.CodeRateLimited) // the name is locked for passwords
-	mustWelcome(t, dial(t, r).resume(alice))          // but the key still opens it
-	mustCode(t, dial(t, r).login(alice), wire.CodeRateLimited)
+	hopclient.MustCode(t, c.Login(alice), wire.CodeRateLimited) // the name is locked for passwords
+	hopclient.MustWelcome(t, dial(t, r).Resume(alice))          // but the key still opens it
+	hopclient.MustCode(t, dial(t, r).Login(alice), wire.CodeRateLimited)
 }
 
 func TestAuthRateLimitPerAddress(t *testing.T) {
 	r := startRelay(t, Config{AuthBurstPerAddr: 2, AuthRatePerAddr: 0.001})
 	c := dial(t, r)
-	ghost := newUser(t, "ghost", 0)
-	mustCode(t, c.login(ghost), wire.CodeAuthFailed)
-	mustCode(t, c.login(ghost), wire.CodeAuthFailed)
-	mustCode(t, dial(t, r).login(ghost), wire.CodeRateLimited) // a new connection does not reset it
+	ghost := hopclient.NewUser(t, "ghost", 0)
+	hopclient.MustCode(t, c.Login(ghost), wire.CodeAuthFailed)
+	hopclient.MustCode(t, c.Login(ghost), wire.CodeAuthFailed)
+	hopclient.MustCode(t, dial(t, r).Login(ghost), wire.CodeRateLimited) // a new connection does not reset it
 }
 
 func TestConcurrentFetchDistinctPrekeys(t *testing.T) {
 	r := startRelay(t, Config{})
-	bob := newUser(t, "bob", 20)
-	alice := newUser(t, "alice", 0)
+	bob := hopclient.NewUser(t, "bob", 20)
+	alice := hopclient.NewUser(t, "alice", 0)
 	connectAs(t, r, bob, true)
 	connectAs(t, r, alice, true)
 	var mu sync.Mutex
@@ -221,11 +222,11 @@ func TestConcurrentFetchDistinctPrekeys(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range 5 {
-				c.req++
-				c.write(&wire.Frame{Req: c.req, FetchBundle: &wire.FetchBundle{Username: "bob"}})
+				c.Req++
+				c.Write(&wire.Frame{Req: c.Req, FetchBundle: &wire.FetchBundle{Username: "bob"}})
 			}
 			for range 5 {
-				f := <-c.frames
+				f := <-c.Frames
 				if f == nil || f.Bundle == nil || f.Bundle.OneTime == nil {
 					t.Errorf("fetch: %v", f)
 					return
@@ -244,16 +245,16 @@ func TestConcurrentFetchDistinctPrekeys(t *testing.T) {
 
 func TestUploadPrekeys(t *testing.T) {
 	r := startRelay(t, Config{})
-	alice := newUser(t, "alice", 1)
+	alice := hopclient.NewUser(t, "alice", 1)
 	c := connectAs(t, r, alice, true)
-	f := c.call(&wire.Frame{UploadPrekeys: &wire.UploadPrekeys{OneTime: []wire.Prekey{{ID: 50, Key: pubKey(t)}, {ID: 51, Key: pubKey(t)}}}})
+	f := c.Call(&wire.Frame{UploadPrekeys: &wire.UploadPrekeys{OneTime: []wire.Prekey{{ID: 50, Key: hopclient.PubKey(t)}, {ID: 51, Key: hopclient.PubKey(t)}}}})
 	if f.PrekeyCount == nil || f.PrekeyCount.Remaining != 3 {
 		t.Fatalf("got %v %+v", f.Type(), f.PrekeyCount)
 	}
-	spk := alice.spk
-	spk.ID, spk.Key = 2, pubKey(t)
-	c.call(&wire.Frame{UploadPrekeys: &wire.UploadPrekeys{SignedPrekey: &spk}})
-	b := c.call(&wire.Frame{FetchBundle: &wire.FetchBundle{Username: "alice"}})
+	spk := alice.SPK
+	spk.ID, spk.Key = 2, hopclient.PubKey(t)
+	c.Call(&wire.Frame{UploadPrekeys: &wire.UploadPrekeys{SignedPrekey: &spk}})
+	b := c.Call(&wire.Frame{FetchBundle: &wire.FetchBundle{Username: "alice"}})
 	if b.Bundle == nil || b.Bundle.SignedPrekey.ID != 2 {
 		t.Fatalf("signed prekey not replaced: %v", b.Type())
 	}
@@ -261,42 +262,42 @@ func TestUploadPrekeys(t *testing.T) {
 
 func TestFetchUnknownUser(t *testing.T) {
 	r := startRelay(t, Config{})
-	c := connectAs(t, r, newUser(t, "alice", 0), true)
-	mustCode(t, c.call(&wire.Frame{FetchBundle: &wire.FetchBundle{Username: "nobody"}}), wire.CodeUnknownUser)
+	c := connectAs(t, r, hopclient.NewUser(t, "alice", 0), true)
+	hopclient.MustCode(t, c.Call(&wire.Frame{FetchBundle: &wire.FetchBundle{Username: "nobody"}}), wire.CodeUnknownUser)
 }
 
 func TestLoginKeyChange(t *testing.T) {
 	r := startRelay(t, Config{})
-	alice := newUser(t, "alice", 5)
+	alice := hopclient.NewUser(t, "alice", 5)
 	connectAs(t, r, alice, true)
-	fresh := newUser(t, "alice", 1)
-	fresh.password = alice.password
+	fresh := hopclient.NewUser(t, "alice", 1)
+	fresh.Password = alice.Password
 	c := dial(t, r)
-	mustCode(t, c.login(fresh), wire.CodeBadKey) // a key change needs a signed prekey
-	f := c.call(&wire.Frame{Login: &wire.Login{Username: "alice", Password: alice.password,
-		IdentityKey: fresh.idKey(), SignedPrekey: &fresh.spk, OneTime: fresh.opks}})
-	if w := mustWelcome(t, f); !w.KeyChanged || w.Remaining != 1 {
+	hopclient.MustCode(t, c.Login(fresh), wire.CodeBadKey) // a key change needs a signed prekey
+	f := c.Call(&wire.Frame{Login: &wire.Login{Username: "alice", Password: alice.Password,
+		IdentityKey: fresh.IDKey(), SignedPrekey: &fresh.SPK, OneTime: fresh.OPKs}})
+	if w := hopclient.MustWelcome(t, f); !w.KeyChanged || w.Remaining != 1 {
 		t.Fatalf("welcome %+v", w)
 	}
-	bob := connectAs(t, r, newUser(t, "bob", 0), true)
-	b := bob.call(&wire.Frame{FetchBundle: &wire.FetchBundle{Username: "alice"}})
-	if !bytes.Equal(b.Bundle.IdentityKey, fresh.idKey()) || b.Bundle.OneTime == nil || !bytes.Equal(b.Bundle.OneTime.Key, fresh.opks[0].Key) {
+	bob := connectAs(t, r, hopclient.NewUser(t, "bob", 0), true)
+	b := bob.Call(&wire.Frame{FetchBundle: &wire.FetchBundle{Username: "alice"}})
+	if !bytes.Equal(b.Bundle.IdentityKey, fresh.IDKey()) || b.Bundle.OneTime == nil || !bytes.Equal(b.Bundle.OneTime.Key, fresh.OPKs[0].Key) {
 		t.Fatal("bundle does not carry the new key and only the new prekeys")
 	}
-	mustCode(t, dial(t, r).resume(alice), wire.CodeAuthFailed) // the old key no longer resumes
+	hopclient.MustCode(t, dial(t, r).Resume(alice), wire.CodeAuthFailed) // the old key no longer resumes
 }
 
 func TestSendKeyChanged(t *testing.T) {
 	r := startRelay(t, Config{})
-	bob := newUser(t, "bob", 0)
+	bob := hopclient.NewUser(t, "bob", 0)
 	connectAs(t, r, bob, true)
-	c := connectAs(t, r, newUser(t, "alice", 0), true)
+	c := connectAs(t, r, hopclient.NewUser(t, "alice", 0), true)
 	stale := *bob
-	stale.identity = newUser(t, "x", 0).identity
-	id := newMsgID()
-	c.send(id, &stale, "hi")
-	f := c.next()
-	mustCode(t, f, wire.CodeKeyChanged)
+	stale.Identity = hopclient.NewUser(t, "x", 0).Identity
+	id := hopclient.NewMsgID()
+	c.Send(id, &stale, "hi")
+	f := c.Next()
+	hopclient.MustCode(t, f, wire.CodeKeyChanged)
 	if !bytes.Equal(f.Error.ID, id) {
 		t.Fatal("error does not carry the message id")
 	}
@@ -304,18 +305,18 @@ func TestSendKeyChanged(t *testing.T) {
 
 func TestSendUnknownUser(t *testing.T) {
 	r := startRelay(t, Config{})
-	c := connectAs(t, r, newUser(t, "alice", 0), true)
-	c.send(newMsgID(), newUser(t, "nobody", 0), "hi")
-	mustCode(t, c.next(), wire.CodeUnknownUser)
+	c := connectAs(t, r, hopclient.NewUser(t, "alice", 0), true)
+	c.Send(hopclient.NewMsgID(), hopclient.NewUser(t, "nobody", 0), "hi")
+	hopclient.MustCode(t, c.Next(), wire.CodeUnknownUser)
 }
 
 func TestOnlineDelivery(t *testing.T) {
 	r := startRelay(t, Config{})
-	bob := newUser(t, "bob", 0)
+	bob := hopclient.NewUser(t, "bob", 0)
 	bc := connectAs(t, r, bob, true)
-	ac := connectAs(t, r, newUser(t, "alice", 0), true)
-	id := ac.sendOK(bob, "hello bob")
-	f := bc.next()
+	ac := connectAs(t, r, hopclient.NewUser(t, "alice", 0), true)
+	id := ac.SendOK(bob, "hello bob")
+	f := bc.Next()
 	if f.Deliver == nil || !bytes.Equal(f.Deliver.ID, id) || f.Deliver.From != "alice" || string(f.Deliver.Body) != "hello bob" {
 		t.Fatalf("got %v", f.Type())
 	}
@@ -323,23 +324,23 @@ func TestOnlineDelivery(t *testing.T) {
 
 func TestOfflineMailboxAndAck(t *testing.T) {
 	r := startRelay(t, Config{})
-	bob := newUser(t, "bob", 0)
-	connectAs(t, r, bob, true).conn.CloseWithError(0, "")
-	ac := connectAs(t, r, newUser(t, "alice", 0), true)
-	ids := [][]byte{ac.sendOK(bob, "one"), ac.sendOK(bob, "two"), ac.sendOK(bob, "three")}
+	bob := hopclient.NewUser(t, "bob", 0)
+	connectAs(t, r, bob, true).Conn.CloseWithError(0, "")
+	ac := connectAs(t, r, hopclient.NewUser(t, "alice", 0), true)
+	ids := [][]byte{ac.SendOK(bob, "one"), ac.SendOK(bob, "two"), ac.SendOK(bob, "three")}
 	bc := connectAs(t, r, bob, false)
 	for i, want := range ids {
-		f := bc.next()
+		f := bc.Next()
 		if f.Deliver == nil || !bytes.Equal(f.Deliver.ID, want) {
 			t.Fatalf("delivery %d: %v", i, f.Type())
 		}
 	}
-	bc.write(&wire.Frame{Ack: &wire.Ack{ID: ids[0]}})
-	bc.sync()
-	bc.conn.CloseWithError(0, "")
+	bc.Write(&wire.Frame{Ack: &wire.Ack{ID: ids[0]}})
+	bc.Sync()
+	bc.Conn.CloseWithError(0, "")
 	waitFor(t, func() bool { return value(r.m.MessagesAcked) == 1 })
 	again := connectAs(t, r, bob, false)
-	got := again.sync()
+	got := again.Sync()
 	if len(got) != 2 || !bytes.Equal(got[0].Deliver.ID, ids[1]) || !bytes.Equal(got[1].Deliver.ID, ids[2]) {
 		t.Fatalf("redelivery: %d frames", len(got))
 	}
@@ -358,28 +359,28 @@ func waitFor(t testing.TB, cond func() bool) {
 
 func TestSendIdempotent(t *testing.T) {
 	r := startRelay(t, Config{})
-	bob := newUser(t, "bob", 0)
+	bob := hopclient.NewUser(t, "bob", 0)
 	bc := connectAs(t, r, bob, true)
-	ac := connectAs(t, r, newUser(t, "alice", 0), true)
-	id := newMsgID()
+	ac := connectAs(t, r, hopclient.NewUser(t, "alice", 0), true)
+	id := hopclient.NewMsgID()
 	for range 2 {
-		ac.send(id, bob, "once")
-		if f := ac.next(); f.Accepted == nil {
+		ac.Send(id, bob, "once")
+		if f := ac.Next(); f.Accepted == nil {
 			t.Fatalf("got %v", f.Type())
 		}
 	}
-	got := bc.sync()
+	got := bc.Sync()
 	if len(got) != 1 || got[0].Deliver == nil {
 		t.Fatalf("%d frames delivered, want 1", len(got))
 	}
-	bc.write(&wire.Frame{Ack: &wire.Ack{ID: id}})
-	bc.sync()
+	bc.Write(&wire.Frame{Ack: &wire.Ack{ID: id}})
+	bc.Sync()
 	waitFor(t, func() bool { return value(r.m.MessagesAcked) == 1 })
-	ac.send(id, bob, "once") // re-sent after the ack
-	if f := ac.next(); f.Accepted == nil {
+	ac.Send(id, bob, "once") // re-sent after the ack
+	if f := ac.Next(); f.Accepted == nil {
 		t.Fatalf("got %v", f.Type())
 	}
-	if got := bc.sync(); len(got) != 0 {
+	if got := bc.Sync(); len(got) != 0 {
 		t.Fatalf("delivered twice")
 	}
 }
@@ -387,15 +388,15 @@ func TestSendIdempotent(t *testing.T) {
 func TestMessageSurvivesRestart(t *testing.T) {
 	dir := t.TempDir()
 	r := startRelay(t, Config{StateDir: dir})
-	bob := newUser(t, "bob", 0)
-	connectAs(t, r, bob, true).conn.CloseWithError(0, "")
-	id := connectAs(t, r, newUser(t, "alice", 0), true).sendOK(bob, "survive")
+	bob := hopclient.NewUser(t, "bob", 0)
+	connectAs(t, r, bob, true).Conn.CloseWithError(0, "")
+	id := connectAs(t, r, hopclient.NewUser(t, "alice", 0), true).SendOK(bob, "survive")
 	r.stop()
 	r2 := startRelay(t, Config{StateDir: dir})
 	if r2.srv.PublicKey() != r.srv.PublicKey() {
 		t.Fatal("relay key changed across restart")
 	}
-	f := connectAs(t, r2, bob, false).next()
+	f := connectAs(t, r2, bob, false).Next()
 	if f.Deliver == nil || !bytes.Equal(f.Deliver.ID, id) {
 		t.Fatalf("got %v", f.Type())
 	}
@@ -404,36 +405,36 @@ func TestMessageSurvivesRestart(t *testing.T) {
 func TestMailboxTTLExpiry(t *testing.T) {
 	clock := &fakeClock{t: time.Now()}
 	r := startRelay(t, Config{Now: clock.Now, MailboxTTL: time.Hour})
-	bob := newUser(t, "bob", 0)
-	connectAs(t, r, bob, true).conn.CloseWithError(0, "")
-	connectAs(t, r, newUser(t, "alice", 0), true).sendOK(bob, "ephemeral")
+	bob := hopclient.NewUser(t, "bob", 0)
+	connectAs(t, r, bob, true).Conn.CloseWithError(0, "")
+	connectAs(t, r, hopclient.NewUser(t, "alice", 0), true).SendOK(bob, "ephemeral")
 	clock.Advance(time.Hour + time.Second)
 	r.srv.sweep()
 	if got := value(r.m.MessagesExpired); got != 1 {
 		t.Fatalf("expired = %v", got)
 	}
-	if got := connectAs(t, r, bob, false).sync(); len(got) != 0 {
+	if got := connectAs(t, r, bob, false).Sync(); len(got) != 0 {
 		t.Fatalf("expired envelope delivered")
 	}
 }
 
 func TestMailboxQuota(t *testing.T) {
 	r := startRelay(t, Config{MailboxMaxMsgs: 2})
-	bob := newUser(t, "bob", 0)
-	connectAs(t, r, bob, true).conn.CloseWithError(0, "")
-	ac := connectAs(t, r, newUser(t, "alice", 0), true)
-	ac.sendOK(bob, "1")
-	ac.sendOK(bob, "2")
-	ac.send(newMsgID(), bob, "3")
-	mustCode(t, ac.next(), wire.CodeMailboxFull)
+	bob := hopclient.NewUser(t, "bob", 0)
+	connectAs(t, r, bob, true).Conn.CloseWithError(0, "")
+	ac := connectAs(t, r, hopclient.NewUser(t, "alice", 0), true)
+	ac.SendOK(bob, "1")
+	ac.SendOK(bob, "2")
+	ac.Send(hopclient.NewMsgID(), bob, "3")
+	hopclient.MustCode(t, ac.Next(), wire.CodeMailboxFull)
 }
 
 func TestMailboxQuotaBytes(t *testing.T) {
 	r := startRelay(t, Config{MailboxMaxBytes: 10})
-	bob := newUser(t, "bob", 0)
-	connectAs(t, r, bob, true).conn.CloseWithError(0, "")
-	ac := connectAs(t, r, newUser(t, "alice", 0), true)
-	ac.sendOK(bob, "12345678")
-	ac.send(newMsgID(), bob, "12345678")
-	mustCode(t, ac.next(), wire.CodeMailboxFull)
+	bob := hopclient.NewUser(t, "bob", 0)
+	connectAs(t, r, bob, true).Conn.CloseWithError(0, "")
+	ac := connectAs(t, r, hopclient.NewUser(t, "alice", 0), true)
+	ac.SendOK(bob, "12345678")
+	ac.Send(hopclient.NewMsgID(), bob, "12345678")
+	hopclient.MustCode(t, ac.Next(), wire.CodeMailboxFull)
 }

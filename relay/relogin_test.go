@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"testing"
 
+	"github.com/securep2p/securep2p/relay/relaytest/hopclient"
 	"github.com/securep2p/securep2p/wire"
 )
 
@@ -13,20 +14,20 @@ import (
 // connection).
 func TestLogoutLoginRedelivers(t *testing.T) {
 	r := startRelay(t, Config{})
-	bob := newUser(t, "bob", 0)
-	connectAs(t, r, bob, true).conn.CloseWithError(0, "")
-	ac := connectAs(t, r, newUser(t, "alice", 0), true)
-	ids := [][]byte{ac.sendOK(bob, "one"), ac.sendOK(bob, "two")}
+	bob := hopclient.NewUser(t, "bob", 0)
+	connectAs(t, r, bob, true).Conn.CloseWithError(0, "")
+	ac := connectAs(t, r, hopclient.NewUser(t, "alice", 0), true)
+	ids := [][]byte{ac.SendOK(bob, "one"), ac.SendOK(bob, "two")}
 	bc := connectAs(t, r, bob, false)
-	first := bc.sync()
+	first := bc.Sync()
 	if len(first) != 2 {
 		t.Fatalf("first login: %d deliveries, want 2", len(first))
 	}
-	if f := bc.call(&wire.Frame{Logout: &wire.Logout{}}); f.OK == nil {
+	if f := bc.Call(&wire.Frame{Logout: &wire.Logout{}}); f.OK == nil {
 		t.Fatalf("logout: %v", f.Type())
 	}
-	mustWelcome(t, bc.resume(bob))
-	again := bc.sync()
+	hopclient.MustWelcome(t, bc.Resume(bob))
+	again := bc.Sync()
 	if len(again) != 2 {
 		t.Fatalf("after logout and login: %d deliveries, want the 2 unacked again", len(again))
 	}

@@ -3,6 +3,7 @@ package cluster
 import (
 	"testing"
 
+	"github.com/securep2p/securep2p/relay/relaytest/hopclient"
 	"github.com/securep2p/securep2p/wire"
 )
 
@@ -27,20 +28,20 @@ func BenchmarkMessages(b *testing.B) {
 func benchPair(b *testing.B, from, to *relayNode) {
 	alice, bob := uniqueUser(b, "alice", 0), uniqueUser(b, "bob", 0)
 	pin := from.srv.PublicKey()
-	bc := connectAs(b, to.addr, pin, bob, true)
-	ac := connectAs(b, from.addr, pin, alice, true)
+	bc := hopclient.Connect(b, to.addr, pin, bob, true)
+	ac := hopclient.Connect(b, from.addr, pin, alice, true)
 	body := make([]byte, 200)
 	received := make(chan struct{})
 	go func() {
 		defer close(received)
 		for n := 0; n < b.N; {
-			f, ok := <-bc.frames
+			f, ok := <-bc.Frames
 			if !ok {
 				return
 			}
 			if f.Deliver != nil {
 				n++
-				bc.hc.WriteFrame(&wire.Frame{Ack: &wire.Ack{ID: f.Deliver.ID}})
+				bc.Hop.WriteFrame(&wire.Frame{Ack: &wire.Ack{ID: f.Deliver.ID}})
 			}
 		}
 	}()
@@ -49,16 +50,16 @@ func benchPair(b *testing.B, from, to *relayNode) {
 	inflight := 0
 	for i := 0; i < b.N; i++ {
 		if inflight == window {
-			if f := ac.next(); f.Accepted == nil {
-				b.Fatalf("got %v %v", f.Type(), errCode(f))
+			if f := ac.Next(); f.Accepted == nil {
+				b.Fatalf("got %v %v", f.Type(), hopclient.ErrCode(f))
 			}
 			inflight--
 		}
-		ac.write(&wire.Frame{Send: &wire.Send{ID: newMsgID(), To: bob.name, Body: body, IdentityKey: bob.idKey()}})
+		ac.Write(&wire.Frame{Send: &wire.Send{ID: hopclient.NewMsgID(), To: bob.Name, Body: body, IdentityKey: bob.IDKey()}})
 		inflight++
 	}
 	for ; inflight > 0; inflight-- {
-		ac.next()
+		ac.Next()
 	}
 	<-received
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msg/s")

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/securep2p/securep2p/relay/relaytest/hopclient"
 	"github.com/securep2p/securep2p/wire"
 	"github.com/securep2p/securep2p/wire/secp"
 )
@@ -30,7 +31,7 @@ func startDeployment(t *testing.T, nc *natsCluster) *deployment {
 
 func (d *deployment) connect(t *testing.T, i int, u *user, register bool) *client {
 	t.Helper()
-	return connectAs(t, d.nodes[i].addr, d.key.Public(), u, register)
+	return hopclient.Connect(t, d.nodes[i].addr, d.key.Public(), u, register)
 }
 
 var userSeq struct {
@@ -45,7 +46,7 @@ func uniqueUser(t testing.TB, base string, opks int) *user {
 	userSeq.n++
 	n := userSeq.n
 	userSeq.Unlock()
-	return newUser(t, fmt.Sprintf("%s%d_%d", base, n, time.Now().UnixNano()%1e6), opks)
+	return hopclient.NewUser(t, fmt.Sprintf("%s%d_%d", base, n, time.Now().UnixNano()%1e6), opks)
 }
 
 // sendAccepted sends id until it is Accepted, retrying on CodeInternal and
@@ -54,12 +55,12 @@ func sendAccepted(t *testing.T, c *client, id []byte, to *user, body string) {
 	t.Helper()
 	deadline := time.Now().Add(30 * time.Second)
 	for {
-		c.send(id, to, body)
-		f := c.next()
+		c.Send(id, to, body)
+		f := c.Next()
 		if f.Accepted != nil && string(f.Accepted.ID) == string(id) {
 			return
 		}
-		if code := errCode(f); code != wire.CodeInternal || time.Now().After(deadline) {
+		if code := hopclient.ErrCode(f); code != wire.CodeInternal || time.Now().After(deadline) {
 			t.Fatalf("send: got %v %v", f.Type(), code)
 		}
 		time.Sleep(100 * time.Millisecond)
@@ -72,7 +73,7 @@ func receive(t *testing.T, c *client, n int, seen map[string]string) []string {
 	t.Helper()
 	var bodies []string
 	for len(bodies) < n {
-		f := c.next()
+		f := c.Next()
 		if f.Deliver == nil {
 			continue
 		}
@@ -82,7 +83,7 @@ func receive(t *testing.T, c *client, n int, seen map[string]string) []string {
 		}
 		seen[id] = string(f.Deliver.Body)
 		bodies = append(bodies, string(f.Deliver.Body))
-		c.ack(f.Deliver.ID)
+		c.Ack(f.Deliver.ID)
 	}
 	return bodies
 }
@@ -93,7 +94,7 @@ func TestExchangeAcrossNodes(t *testing.T) {
 	ac := d.connect(t, 0, alice, true)
 	bc := d.connect(t, 1, bob, true)
 	for i := range 10 {
-		sendAccepted(t, ac, newMsgID(), bob, fmt.Sprintf("a%d", i))
+		sendAccepted(t, ac, hopclient.NewMsgID(), bob, fmt.Sprintf("a%d", i))
 	}
 	got := receive(t, bc, 10, map[string]string{})
 	for i, b := range got {
@@ -101,11 +102,11 @@ func TestExchangeAcrossNodes(t *testing.T) {
 			t.Fatalf("bob got %q at %d: order broken", b, i)
 		}
 	}
-	sendAccepted(t, bc, newMsgID(), alice, "hi alice")
+	sendAccepted(t, bc, hopclient.NewMsgID(), alice, "hi alice")
 	if got := receive(t, ac, 1, map[string]string{}); got[0] != "hi alice" {
 		t.Fatalf("alice got %q", got[0])
 	}
-	if extra := bc.sync(); len(extra) != 0 {
+	if extra := bc.Sync(); len(extra) != 0 {
 		t.Fatalf("bob got %d extra frames", len(extra))
 	}
 }
@@ -115,10 +116,10 @@ func TestOfflineRecipientReturnsOnOtherNode(t *testing.T) {
 	alice, bob := uniqueUser(t, "alice", 0), uniqueUser(t, "bob", 0)
 	ac := d.connect(t, 0, alice, true)
 	bc := d.connect(t, 1, bob, true)
-	bc.conn.CloseWithError(0, "")
+	bc.Conn.CloseWithError(0, "")
 	const n = 30
 	for i := range n {
-		sendAccepted(t, ac, newMsgID(), bob, fmt.Sprintf("m%d", i))
+		sendAccepted(t, ac, hopclient.NewMsgID(), bob, fmt.Sprintf("m%d", i))
 	}
 	seen := map[string]string{}
 	bc = d.connect(t, 2, bob, false)
@@ -128,11 +129,11 @@ func TestOfflineRecipientReturnsOnOtherNode(t *testing.T) {
 			t.Fatalf("got %q at %d: order broken", b, i)
 		}
 	}
-	bc.sync() // acks are written before the Pong is read back
-	bc.conn.CloseWithError(0, "")
+	bc.Sync() // acks are written before the Pong is read back
+	bc.Conn.CloseWithError(0, "")
 	time.Sleep(200 * time.Millisecond) // acks are applied asynchronously
 	bc = d.connect(t, 0, bob, false)
-	for _, f := range bc.sync() {
+	for _, f := range bc.Sync() {
 		if f.Deliver != nil {
 			t.Fatalf("acked message %q delivered again", f.Deliver.Body)
 		}
@@ -142,20 +143,20 @@ func TestOfflineRecipientReturnsOnOtherNode(t *testing.T) {
 func TestRegisterSameNameOnTwoNodes(t *testing.T) {
 	d := startDeployment(t, sharedNATS(t))
 	u := uniqueUser(t, "carol", 3)
-	c1, c2 := dialAddr(t, d.nodes[0].addr, d.key.Public()), dialAddr(t, d.nodes[1].addr, d.key.Public())
+	c1, c2 := hopclient.Dial(t, d.nodes[0].addr, d.key.Public()), hopclient.Dial(t, d.nodes[1].addr, d.key.Public())
 	var wg sync.WaitGroup
 	var f1, f2 *wire.Frame
 	wg.Add(2)
-	go func() { defer wg.Done(); f1 = c1.registerAsync(u) }()
-	go func() { defer wg.Done(); f2 = c2.registerAsync(u) }()
+	go func() { defer wg.Done(); f1 = c1.RegisterAsync(u) }()
+	go func() { defer wg.Done(); f2 = c2.RegisterAsync(u) }()
 	wg.Wait()
 	wins := 0
 	for _, f := range []*wire.Frame{f1, f2} {
 		switch {
 		case f.Welcome != nil:
 			wins++
-		case errCode(f) != wire.CodeUserExists:
-			t.Fatalf("got %v %v, want Welcome or UserExists", f.Type(), errCode(f))
+		case hopclient.ErrCode(f) != wire.CodeUserExists:
+			t.Fatalf("got %v %v, want Welcome or UserExists", f.Type(), hopclient.ErrCode(f))
 		}
 	}
 	if wins != 1 {
@@ -176,9 +177,9 @@ func TestFetchBundleOnTwoNodesDistinctPrekeys(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for range opks/2 + 1 {
-				f := c.callAsync(&wire.Frame{FetchBundle: &wire.FetchBundle{Username: bob.name}})
+				f := c.CallAsync(&wire.Frame{FetchBundle: &wire.FetchBundle{Username: bob.Name}})
 				if f.Bundle == nil {
-					t.Errorf("got %v %v, want Bundle", f.Type(), errCode(f))
+					t.Errorf("got %v %v, want Bundle", f.Type(), hopclient.ErrCode(f))
 					return
 				}
 				if f.Bundle.OneTime != nil {
@@ -209,12 +210,12 @@ func TestNATSServerKilledServiceContinues(t *testing.T) {
 	bc := d.connect(t, 1, bob, true)
 	seen := map[string]string{}
 	for i := range 5 {
-		sendAccepted(t, ac, newMsgID(), bob, fmt.Sprintf("before%d", i))
+		sendAccepted(t, ac, hopclient.NewMsgID(), bob, fmt.Sprintf("before%d", i))
 	}
 	receive(t, bc, 5, seen)
 	nc.kill(0)
 	for i := range 5 {
-		sendAccepted(t, ac, newMsgID(), bob, fmt.Sprintf("after%d", i))
+		sendAccepted(t, ac, hopclient.NewMsgID(), bob, fmt.Sprintf("after%d", i))
 	}
 	got := receive(t, bc, 5, seen)
 	for i, b := range got {

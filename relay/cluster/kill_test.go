@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/securep2p/securep2p/relay"
+	"github.com/securep2p/securep2p/relay/relaytest/hopclient"
 )
 
 // relayProc is a real p2p-relay process with --cluster.
@@ -79,13 +80,13 @@ func TestRelayProcessKilledMidStream(t *testing.T) {
 	}
 	pin := key.Public()
 	alice, bob := uniqueUser(t, "alice", 0), uniqueUser(t, "bob", 0)
-	ac := connectAs(t, procs[0].addr, pin, alice, true)
-	bc := connectAs(t, procs[1].addr, pin, bob, true)
+	ac := hopclient.Connect(t, procs[0].addr, pin, alice, true)
+	bc := hopclient.Connect(t, procs[1].addr, pin, bob, true)
 
 	const n = 200
 	ids := make([][]byte, n)
 	for i := range ids {
-		ids[i] = newMsgID()
+		ids[i] = hopclient.NewMsgID()
 	}
 	received := make(chan map[string]string, 1)
 	go func() {
@@ -95,20 +96,20 @@ func TestRelayProcessKilledMidStream(t *testing.T) {
 	}()
 	accepted := 0
 	for i := range n {
-		ac.send(ids[i], bob, fmt.Sprintf("m%d", i))
+		ac.Send(ids[i], bob, fmt.Sprintf("m%d", i))
 		if i == n/2 {
 			break
 		}
 	}
 	for accepted < n/4 {
-		if f := ac.next(); f.Accepted != nil {
+		if f := ac.Next(); f.Accepted != nil {
 			accepted++
 		}
 	}
 	procs[0].cmd.Process.Signal(syscall.SIGKILL)
 	procs[0].cmd.Wait()
 
-	ac = connectAs(t, procs[2].addr, pin, alice, false)
+	ac = hopclient.Connect(t, procs[2].addr, pin, alice, false)
 	for i := range n {
 		sendAccepted(t, ac, ids[i], bob, fmt.Sprintf("m%d", i))
 	}
@@ -122,7 +123,7 @@ func TestRelayProcessKilledMidStream(t *testing.T) {
 	case <-time.After(60 * time.Second):
 		t.Fatal("bob did not receive every message")
 	}
-	for _, f := range bc.sync() {
+	for _, f := range bc.Sync() {
 		if f.Deliver != nil {
 			t.Fatalf("message %q delivered twice", f.Deliver.Body)
 		}

@@ -20,7 +20,7 @@ func openStoreNode(t *testing.T, cfg Config) *Node {
 
 func createTestAccount(t *testing.T, n *Node, base string) string {
 	t.Helper()
-	name := uniqueUser(t, base, 0).name
+	name := uniqueUser(t, base, 0).Name
 	key := bytes.Repeat([]byte{2}, wire.KeySize)
 	a := store.Account{Username: name, PasswordHash: []byte("h"), IdentityKey: key, CreatedAt: time.Now(),
 		SignedPrekey: wire.SignedPrekey{ID: 1, Key: key, Signature: make([]byte, wire.SigSize)}}

@@ -1,7 +1,9 @@
 // Package relaytest runs a real relay (relay.New + Serve on a UDP socket on
 // 127.0.0.1) for other packages' tests, the way net/http/httptest runs a
 // real HTTP server. It is imported only from _test.go files; nothing in the
-// binaries links it.
+// binaries links it. The daemon side of such tests (dial, hop handshake,
+// Register/Login/Resume/Send) is relaytest/hopclient: hopclient.Dial(tb,
+// r.Addr, r.Key).
 package relaytest
 
 import (
