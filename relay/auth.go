@@ -246,6 +246,7 @@ func (ss *session) logout() {
 	if ss.detach != nil {
 		ss.detach()
 		ss.detach = nil
+		ss.releasePushed(ss.username())
 	}
 	ss.user.Store(nil)
 }

@@ -90,7 +90,9 @@ type Config struct {
 	FetchBurst int
 
 	// ackWait is how long a pushed envelope waits for the recipient's Ack
-	// before it is written (tests only). Default: the store's (100ms).
+	// before it is written (tests only): the floor of the adaptive hold, and
+	// its ceiling too when above the store's MaxAckWait (2s). Default: the
+	// store's (100ms).
 	ackWait time.Duration
 }
 

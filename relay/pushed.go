@@ -26,9 +26,13 @@ import (
 //   - nothing is pushed to it meanwhile (the store writes those envelopes
 //     at once; they are read after the older ones).
 //
-// Delivery to a replaced connection thus stays in Seq order, and the wait
-// is bounded by AckWait. A session that is no longer its user's target
-// delivers nothing more (deliver.go).
+// Delivery to a replaced connection thus stays in Seq order. The wait is
+// short: no Ack will come from the old attachment, so the store is told to
+// write its held envelopes at once ([store.Bolt.ReleaseHeld]) when a newer
+// session finds itself waiting for them and when a session detaches
+// (Logout, connection closed), instead of waiting out their hold (which
+// adapts up to MaxAckWait, 2s). A session that is no longer its user's
+// target delivers nothing more (deliver.go).
 
 // inflight is one pushed envelope not yet resolved.
 type inflight struct {
@@ -118,12 +122,46 @@ func (s *Server) resolved(user string, id store.ID) {
 }
 
 // heldElsewhere is [localRouter.heldElsewhere] for ss's cursor; other
-// routers know of no pushes and every session delivers.
+// routers know of no pushes and every session delivers. When ss waits for
+// envelopes held elsewhere, the store writes them at once.
 func (ss *session) heldElsewhere(user string) (uint64, bool) {
 	if r, ok := ss.s.cfg.Router.(*localRouter); ok {
-		return r.heldElsewhere(user, ss, ss.cursor)
+		held, target := r.heldElsewhere(user, ss, ss.cursor)
+		if held != 0 {
+			ss.s.releaseHeld(user)
+		}
+		return held, target
 	}
 	return 0, true
+}
+
+// hasStale reports whether envelopes pushed to an earlier (or no longer
+// attached) session of user are unresolved.
+func (r *localRouter) hasStale(user string) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	rt := r.m[user]
+	return rt != nil && rt.stale > 0
+}
+
+// releasePushed runs after ss detached from user: what was pushed to it and
+// is still held is written at once (no Ack will come for it).
+func (ss *session) releasePushed(user string) {
+	if r, ok := ss.s.cfg.Router.(*localRouter); ok && r.hasStale(user) {
+		ss.s.releaseHeld(user)
+	}
+}
+
+// heldReleaser is a store that can write a user's held envelopes at once
+// ([store.Bolt]).
+type heldReleaser interface {
+	ReleaseHeld(username string)
+}
+
+func (s *Server) releaseHeld(user string) {
+	if r, ok := s.store.(heldReleaser); ok {
+		r.ReleaseHeld(user)
+	}
 }
 
 // delivering reports whether ss is still its user's delivery target (a

@@ -16,8 +16,10 @@
 //   - Accepted is sent only after the envelope is committed and fsynced in the
 //     recipient's mailbox (group commit) or the connected recipient has
 //     acknowledged it. To a connected recipient the envelope is pushed from
-//     memory at once while its write waits AckWait in the commit queue; an
-//     Ack in time cancels the write (see relay/store held.go). Send is
+//     memory at once while its write waits in the commit queue for an
+//     adaptive hold (4x the recent push-to-Ack time, clamped to 100 ms..2 s;
+//     released at once when the session ends); an Ack in time cancels the
+//     write (see relay/store held.go, ackwait.go). Send is
 //     idempotent by id, and an envelope leaves the mailbox only on Ack or
 //     TTL expiry (counted). Per-recipient order holds across pushed and
 //     stored envelopes (deliver.go), also when a new connection replaces

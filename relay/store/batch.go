@@ -54,7 +54,7 @@ func (s *Bolt) commitLoop() {
 		var open bool
 		batch, open = s.collect(batch[:0], timer)
 		s.round.now, s.round.final = time.Now(), !open
-		s.round.due = s.held.due(s.round.now.Add(-s.opts.AckWait), s.opts.MaxHeld, !open, s.round.due[:0])
+		s.round.due = s.held.due(s.round.now, s.opts.MaxHeld, !open, s.round.due[:0])
 		if len(batch)+len(s.round.due) > 0 {
 			s.commit(s.round.due, batch)
 		}
@@ -64,11 +64,11 @@ func (s *Bolt) commitLoop() {
 	}
 }
 
-// collect waits for the first operation or the next held envelope's due
-// time, then takes what else is queued. It reports false once closed.
+// collect waits for the first operation, the next held envelope's due
+// time or a release (ReleaseHeld), then takes what else is queued. It reports false once closed.
 func (s *Bolt) collect(batch []op, timer *time.Timer) ([]op, bool) {
 	var due <-chan time.Time
-	if d, ok := s.held.wait(s.opts.AckWait, time.Now()); ok {
+	if d, ok := s.held.wait(time.Now()); ok {
 		timer.Reset(d)
 		due = timer.C
 		defer timer.Stop()
@@ -80,6 +80,7 @@ func (s *Bolt) collect(batch []op, timer *time.Timer) ([]op, bool) {
 		}
 		batch = append(batch, o)
 	case <-due:
+	case <-s.wake:
 	}
 	return s.drain(batch)
 }

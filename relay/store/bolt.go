@@ -42,10 +42,15 @@ type Options struct {
 	// on the commit goroutine and must not block. Default none (every
 	// envelope is written at once).
 	Push func(e *Envelope) bool
-	// AckWait is how long an envelope Push took stays in memory waiting for
-	// the recipient's Ack before it is written (an Ack in time cancels the
-	// write: nothing touches the disk). Default 100ms.
+	// AckWait is the shortest time an envelope Push took stays in memory
+	// waiting for the recipient's Ack before it is written (an Ack in time
+	// cancels the write: nothing touches the disk). The hold adapts to the
+	// measured push-to-Ack time: 4 times its running mean, between AckWait
+	// and MaxAckWait (ackwait.go). Default 100ms.
 	AckWait time.Duration
+	// MaxAckWait is the longest hold; raised to AckWait when below it.
+	// Default 2s.
+	MaxAckWait time.Duration
 	// MaxHeld caps envelopes held in memory; beyond it they are written at
 	// once. Default 65536.
 	MaxHeld int
@@ -74,6 +79,10 @@ func (o *Options) populate() {
 	if o.AckWait <= 0 {
 		o.AckWait = 100 * time.Millisecond
 	}
+	if o.MaxAckWait <= 0 {
+		o.MaxAckWait = 2 * time.Second
+	}
+	o.MaxAckWait = max(o.MaxAckWait, o.AckWait)
 	if o.MaxHeld <= 0 {
 		o.MaxHeld = 65536
 	}
@@ -88,6 +97,7 @@ type Bolt struct {
 	opts  Options
 	ops   chan op
 	done  chan struct{}
+	wake  chan struct{} // a release for the commit goroutine (capacity 1)
 	close sync.Once
 	mu    sync.RWMutex // held for reading while submitting, for writing while closing
 	shut  bool
@@ -116,9 +126,9 @@ func Open(path string, opts Options) (*Bolt, error) {
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
-	s := &Bolt{db: db, opts: opts, ops: make(chan op, 4*opts.MaxBatch), done: make(chan struct{}),
+	s := &Bolt{db: db, opts: opts, ops: make(chan op, 4*opts.MaxBatch), done: make(chan struct{}), wake: make(chan struct{}, 1),
 		seqs: map[string]uint64{}, keys: map[string][]byte{}}
-	s.held.init(opts.AckedMemory)
+	s.held.init(opts.AckedMemory, opts.AckWait, opts.MaxAckWait)
 	if err := s.init(); err != nil {
 		db.Close()
 		return nil, err

@@ -9,7 +9,8 @@ import (
 //
 // An append that passed its checks is offered to the recipient's live
 // connection ([Options.Push]) before anything is written. When Push takes
-// it, the envelope is held in memory for AckWait:
+// it, the envelope is held in memory for the hold time (AckWait at least,
+// adapted to how fast Acks come; see ackwait.go):
 //
 //   - the recipient's Ack arriving first cancels it: nothing is written,
 //     the sender's done reports [Acked] (the recipient stored it) and the id
@@ -41,6 +42,8 @@ type heldSet struct {
 	// (no deletes: a map with steady deletes slows down).
 	acked, old map[heldKey]struct{}
 	limit      int
+	released   int         // entries marked released since the last due
+	est        ackEstimate // the hold time
 }
 
 // heldUse is what a recipient's held envelopes count against its quota.
@@ -48,7 +51,8 @@ type heldUse struct {
 	count, bytes int64
 }
 
-func (h *heldSet) init(memory int) {
+func (h *heldSet) init(memory int, floor, ceil time.Duration) {
+	h.est.init(floor, ceil)
 	h.m = map[heldKey]*appendOp{}
 	h.use = map[string]heldUse{}
 	h.acked, h.old = map[heldKey]struct{}{}, map[heldKey]struct{}{}
@@ -107,20 +111,43 @@ func (h *heldSet) duplicate(k heldKey, done func(AppendResult, error)) (wait, du
 	return false, h.wasAcked(k)
 }
 
-// cancel removes the held envelope k (its Ack arrived before any write)
-// and remembers the id. It returns nil when k is not held.
-func (h *heldSet) cancel(k heldKey) *appendOp {
+// cancel removes the held envelope k (its Ack arrived at now, before any
+// write), remembers the id and measures the push-to-Ack time. It returns
+// nil when k is not held (an Ack after a write due to a hold that ran out
+// is measured all the same).
+func (h *heldSet) cancel(k heldKey, now time.Time) *appendOp {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	o := h.m[k]
 	if o == nil {
+		h.est.lateAck(k, now)
 		return nil
 	}
 	delete(h.m, k)
 	h.account(o, -1)
 	o.cancelled = true
 	h.remember(k)
+	if !o.released {
+		h.est.observe(now.Sub(o.heldAt))
+	}
 	return o
+}
+
+// release marks user's held envelopes to be written in the next round
+// (the connection they were pushed to is gone: no Ack will cancel them).
+// It reports whether any was marked.
+func (h *heldSet) release(user string) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	n := 0
+	for _, o := range h.queue {
+		if !o.cancelled && !o.released && o.env.To == user {
+			o.released = true
+			n++
+		}
+	}
+	h.released += n
+	return n > 0
 }
 
 // remember adds k to the bounded set of ids acked while held.
@@ -139,32 +166,45 @@ func (h *heldSet) wasAcked(k heldKey) bool {
 	return ok
 }
 
-// due takes the held envelopes to write now: those held since before
-// cutoff, those over the cap max, or all of them when all is set. They
-// leave the set; an Ack arriving later goes through the commit queue.
-func (h *heldSet) due(cutoff time.Time, max int, all bool, out []*appendOp) []*appendOp {
+// due takes the held envelopes to write at now: those held longer than
+// the hold time, those over the cap max, those released, or all of them
+// when all is set. They leave the set; an Ack arriving later goes through
+// the commit queue.
+func (h *heldSet) due(now time.Time, max int, all bool, out []*appendOp) []*appendOp {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	cutoff := now.Add(-h.est.hold())
+	scan := h.released > 0 // released ones may sit behind entries not due
+	h.released = 0
+	keep := h.queue[:0]
 	i := 0
 	for ; i < len(h.queue); i++ {
 		o := h.queue[i]
-		if !all && !o.heldAt.Before(cutoff) && len(h.m) <= max {
-			break
-		}
 		if o.cancelled {
 			continue
+		}
+		expired := o.heldAt.Before(cutoff)
+		if !all && !expired && !o.released && len(h.m) <= max {
+			if !scan {
+				break
+			}
+			keep = append(keep, o)
+			continue
+		}
+		if expired && !all && !o.released {
+			h.est.timedOut(o.key(), o.heldAt)
 		}
 		delete(h.m, o.key())
 		h.account(o, -1)
 		out = append(out, o)
 	}
-	h.queue = append(h.queue[:0], h.queue[i:]...)
+	h.queue = append(keep, h.queue[i:]...)
 	return out
 }
 
 // wait returns how long until the oldest held envelope is due, and false
 // when nothing is held.
-func (h *heldSet) wait(ackWait time.Duration, now time.Time) (time.Duration, bool) {
+func (h *heldSet) wait(now time.Time) (time.Duration, bool) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	for len(h.queue) > 0 && h.queue[0].cancelled {
@@ -173,5 +213,19 @@ func (h *heldSet) wait(ackWait time.Duration, now time.Time) (time.Duration, boo
 	if len(h.queue) == 0 {
 		return 0, false
 	}
-	return max(h.queue[0].heldAt.Add(ackWait).Sub(now), 0), true
+	return max(h.queue[0].heldAt.Add(h.est.hold()).Sub(now), 0), true
+}
+
+// ReleaseHeld writes username's held envelopes in the next group commit
+// instead of at the end of their hold: the connection they were pushed to
+// is gone (closed, or replaced by a newer one that waits for them), so no
+// Ack will come for them. It never blocks.
+func (s *Bolt) ReleaseHeld(username string) {
+	if !s.held.release(username) {
+		return
+	}
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
 }

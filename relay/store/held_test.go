@@ -162,7 +162,7 @@ func TestHeldDuplicateWaitsForOriginal(t *testing.T) {
 
 func TestHeldAckedMemoryBounded(t *testing.T) {
 	var h heldSet
-	h.init(4)
+	h.init(4, 100*time.Millisecond, 2*time.Second)
 	var keys []heldKey
 	for range 5 {
 		k := heldKey{user: "a", id: newID()}

@@ -51,6 +51,7 @@ type appendOp struct {
 	heldAt time.Time
 	// Guarded by heldSet.mu while held; stable once the op left the set.
 	cancelled bool
+	released  bool // to be written in the next round (ReleaseHeld)
 	dups      []func(AppendResult, error)
 }
 
@@ -206,7 +207,7 @@ func (o *appendOp) finishDuplicates(err error) {
 // An Ack for a held envelope cancels its write and reports at once, on
 // the calling goroutine.
 func (s *Bolt) Ack(username string, id ID, done func(AckResult, error)) {
-	if o := s.held.cancel(heldKey{user: username, id: id}); o != nil {
+	if o := s.held.cancel(heldKey{user: username, id: id}, time.Now()); o != nil {
 		o.acked()
 		if done != nil {
 			done(AckResult{Removed: true, SentAt: o.env.SentAt, Size: o.env.Size()}, nil)
