@@ -11,26 +11,18 @@ import (
 
 // Stored record formats: CBOR in the project's single strict encoding.
 
-type accountRec struct {
-	PasswordHash []byte            `cbor:"1,keyasint"`
-	IdentityKey  []byte            `cbor:"2,keyasint"`
-	SignedPrekey wire.SignedPrekey `cbor:"3,keyasint"`
-	CreatedAt    int64             `cbor:"4,keyasint"` // Unix milliseconds
-}
+// Accounts and envelopes use the relay's one stored format
+// (relay/store), so both backends agree byte for byte.
+type (
+	accountRec  = store.AccountRecord
+	envelopeRec = store.EnvelopeRecord
+)
 
 // prekeysRec is a user's one-time prekey pool, bound to the identity key it
 // was uploaded for: a pool whose key differs from the account's is empty.
 type prekeysRec struct {
 	IdentityKey []byte        `cbor:"1,keyasint"`
 	Keys        []wire.Prekey `cbor:"2,keyasint"` // sorted by ID, unique
-}
-
-type envelopeRec struct {
-	ID        []byte `cbor:"1,keyasint"`
-	From      string `cbor:"2,keyasint"`
-	Body      []byte `cbor:"3,keyasint"`
-	SentAt    int64  `cbor:"4,keyasint"` // Unix milliseconds
-	ExpiresAt int64  `cbor:"5,keyasint"` // Unix milliseconds
 }
 
 // Index entry states. Appends write idxLive once the envelope is in the
@@ -68,17 +60,7 @@ func encode(v any) ([]byte, error) {
 	return b, nil
 }
 
-func decodeAccount(b []byte) (accountRec, error) {
-	var r accountRec
-	if err := wire.Decode(b, &r); err != nil {
-		return r, store.ErrCorrupt
-	}
-	if len(r.IdentityKey) != wire.KeySize || len(r.SignedPrekey.Key) != wire.KeySize ||
-		len(r.SignedPrekey.Signature) != wire.SigSize || len(r.PasswordHash) == 0 {
-		return r, store.ErrCorrupt
-	}
-	return r, nil
-}
+func decodeAccount(b []byte) (accountRec, error) { return store.DecodeAccountRecord(b) }
 
 func decodePrekeys(b []byte) (prekeysRec, error) {
 	var r prekeysRec
@@ -93,16 +75,7 @@ func decodePrekeys(b []byte) (prekeysRec, error) {
 	return r, nil
 }
 
-func decodeEnvelope(b []byte) (envelopeRec, error) {
-	var r envelopeRec
-	if err := wire.Decode(b, &r); err != nil {
-		return r, store.ErrCorrupt
-	}
-	if len(r.ID) != wire.IDSize || len(r.Body) > wire.MaxBodySize || len(r.From) > wire.MaxUsernameLen {
-		return r, store.ErrCorrupt
-	}
-	return r, nil
-}
+func decodeEnvelope(b []byte) (envelopeRec, error) { return store.DecodeEnvelopeRecord(b) }
 
 func decodeIndex(b []byte) (indexRec, error) {
 	var r indexRec

@@ -11,20 +11,30 @@ import (
 // Stored record formats. Each is CBOR in the project's strict encoding; the
 // bucket layout is described in bolt.go.
 
-type accountRec struct {
+// AccountRecord is the stored form of an account. Every Store
+// implementation (bbolt here, relay/cluster on NATS) keeps accounts in this
+// one format.
+type AccountRecord struct {
 	PasswordHash []byte            `cbor:"1,keyasint"`
 	IdentityKey  []byte            `cbor:"2,keyasint"`
 	SignedPrekey wire.SignedPrekey `cbor:"3,keyasint"`
 	CreatedAt    int64             `cbor:"4,keyasint"` // Unix milliseconds
 }
 
-type envelopeRec struct {
+// EnvelopeRecord is the stored form of a mailbox envelope, shared by every
+// Store implementation like AccountRecord.
+type EnvelopeRecord struct {
 	ID        []byte `cbor:"1,keyasint"`
 	From      string `cbor:"2,keyasint"`
 	Body      []byte `cbor:"3,keyasint"`
 	SentAt    int64  `cbor:"4,keyasint"` // Unix milliseconds
 	ExpiresAt int64  `cbor:"5,keyasint"` // Unix milliseconds
 }
+
+type (
+	accountRec  = AccountRecord
+	envelopeRec = EnvelopeRecord
+)
 
 // indexRec maps an id to its envelope (Seq > 0) or is a tombstone of an
 // acked id (Seq == 0) kept until Until.
@@ -52,8 +62,14 @@ func encode(v any) ([]byte, error) {
 	return b, nil
 }
 
-func decodeAccount(b []byte) (accountRec, error) {
-	var r accountRec
+func decodeAccount(b []byte) (accountRec, error) { return DecodeAccountRecord(b) }
+
+func decodeEnvelope(b []byte) (envelopeRec, error) { return DecodeEnvelopeRecord(b) }
+
+// DecodeAccountRecord decodes a stored account with the strict decoder and
+// checks its field sizes; anything else is ErrCorrupt.
+func DecodeAccountRecord(b []byte) (AccountRecord, error) {
+	var r AccountRecord
 	if err := wire.Decode(b, &r); err != nil {
 		return r, ErrCorrupt
 	}
@@ -64,8 +80,10 @@ func decodeAccount(b []byte) (accountRec, error) {
 	return r, nil
 }
 
-func decodeEnvelope(b []byte) (envelopeRec, error) {
-	var r envelopeRec
+// DecodeEnvelopeRecord decodes a stored envelope with the strict decoder
+// and checks its field sizes; anything else is ErrCorrupt.
+func DecodeEnvelopeRecord(b []byte) (EnvelopeRecord, error) {
+	var r EnvelopeRecord
 	if err := wire.Decode(b, &r); err != nil {
 		return r, ErrCorrupt
 	}
