@@ -233,12 +233,19 @@ func (ss *session) checkResume(name string, sig []byte) bool {
 	return pk.Verify(hop.ResumeLabel, hop.ResumeMessage(ss.hc.SessionID(), name), sig)
 }
 
-// welcome queues Welcome, then makes this session the user's delivery
-// target (which wakes the writer; it flushes Welcome before any Deliver).
+// welcome makes this session the user's delivery target, then queues
+// Welcome. In that order: once the client reads Welcome, its next Send
+// must be pushed here, not to the connection this one replaces. The
+// writer delivers nothing to this login before the Welcome is written
+// (session.go, loginPending).
 func (ss *session) welcome(req uint64, name string, remaining int, changed bool) {
-	ss.reply(&wire.Frame{Req: req, Welcome: &wire.Welcome{Username: name, Remaining: uint32(remaining), KeyChanged: changed}})
-	ss.user.Store(&name) // a new pointer per login: deliver.go's cursor belongs to it
+	login := &name // a new pointer per login: deliver.go's cursor belongs to it
+	ss.user.Store(login)
 	ss.detach = ss.s.cfg.Router.Attach(name, ss)
+	if hook := ss.s.attached.Load(); hook != nil {
+		(*hook)(name)
+	}
+	ss.enqueue(queued{f: &wire.Frame{Req: req, Welcome: &wire.Welcome{Username: name, Remaining: uint32(remaining), KeyChanged: changed}}, login: login})
 }
 
 // logout makes the connection unauthenticated again.

@@ -154,12 +154,12 @@ func (ss *session) pull(before uint64) bool {
 	}
 }
 
-// loginCursor returns the logged-in user ("" when none) and resets the
-// cursor when it belongs to an earlier login (compared by the pointer each
-// Welcome stores, not by name).
+// loginCursor returns the logged-in user ("" when none, or while its
+// Welcome is not yet written) and resets the cursor when it belongs to an
+// earlier login (compared by the pointer each Welcome stores, not by name).
 func (ss *session) loginCursor() string {
 	p := ss.user.Load()
-	if p == nil {
+	if p == nil || p != ss.welcomed {
 		return ""
 	}
 	if p != ss.cursorOf {

@@ -202,3 +202,49 @@ func TestOldSessionStopsAfterReattach(t *testing.T) {
 		t.Fatalf("old connection got %d of %d envelopes after the new one resumed (at most %d were on their way)", delivered, n, limit)
 	}
 }
+
+// TestWelcomeBeforeAnyDeliver: a login is the delivery target before its
+// Welcome is queued (so that a Send the client makes after reading Welcome
+// reaches it). Envelopes waiting in the mailbox and one pushed live in
+// that window are still written after the Welcome, all in order.
+func TestWelcomeBeforeAnyDeliver(t *testing.T) {
+	r := heldRelay(t, time.Second)
+	bob := hopclient.NewUser(t, "bob", 0)
+	connectAs(t, r, bob, true).Conn.CloseWithError(0, "")
+	ac := connectAs(t, r, hopclient.NewUser(t, "alice", 0), true)
+	var ids [][]byte
+	for range 3 {
+		ids = append(ids, ac.SendOK(bob, "waiting in the mailbox"))
+	}
+	live := hopclient.NewMsgID()
+	ids = append(ids, live)
+	hook := func(user string) {
+		if user == "bob" {
+			ac.Send(live, bob, "sent while the Welcome is not yet queued")
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	r.srv.attached.Store(&hook)
+	bc := connectAs(t, r, bob, false) // fails unless the first frame is Welcome
+	receiveInOrder(t, bc, ids)
+	allAccepted(t, ac, [][]byte{live})
+	noDeliver(t, bc.Sync())
+}
+
+// TestSendAfterWelcomeGoesToNewConnection: once the client read Welcome, a
+// Send to it is never pushed to the connection it replaced, however late
+// the replacing login's goroutine runs after attaching.
+func TestSendAfterWelcomeGoesToNewConnection(t *testing.T) {
+	r := heldRelay(t, time.Second)
+	bob := hopclient.NewUser(t, "bob", 0)
+	old := connectAs(t, r, bob, true)
+	ac := connectAs(t, r, hopclient.NewUser(t, "alice", 0), true)
+	hook := func(string) { time.Sleep(50 * time.Millisecond) }
+	r.srv.attached.Store(&hook)
+	bc := connectAs(t, r, bob, false)
+	id := hopclient.NewMsgID()
+	ac.Send(id, bob, "after the Welcome")
+	receiveInOrder(t, bc, [][]byte{id})
+	allAccepted(t, ac, [][]byte{id})
+	noDeliver(t, old.Sync())
+}

@@ -87,12 +87,15 @@ type Server struct {
 	bytesIn, bytesOut prometheus.Counter // MessageBytes by direction
 
 	handshaking atomic.Int64
-	addr        atomic.Pointer[net.UDPAddr]
-	ready       atomic.Bool
-	serving     atomic.Bool
-	sessions    sync.WaitGroup
-	closeOnce   sync.Once
-	closeErr    error
+	// attached runs (tests only) between a login's Attach and its Welcome
+	// being queued, to widen that window on purpose (auth.go).
+	attached  atomic.Pointer[func(user string)]
+	addr      atomic.Pointer[net.UDPAddr]
+	ready     atomic.Bool
+	serving   atomic.Bool
+	sessions  sync.WaitGroup
+	closeOnce sync.Once
+	closeErr  error
 }
 
 // New prepares a relay: it creates the state directory, loads or creates

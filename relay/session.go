@@ -33,12 +33,12 @@ type session struct {
 	hc     *hop.Conn
 	ip     string
 
-	out     chan *wire.Frame // bounded write queue (replies)
-	tokens  chan struct{}    // send window: Sends awaiting their answer (see takeTokens)
-	wake    chan struct{}    // cap 1: the mailbox may have news
-	live    chan struct{}    // cap 1: pushQ or answers have entries
-	closing chan struct{}    // closed by fatal: writer flushes and closes
-	done    chan struct{}    // closed when the writer has finished
+	out     chan queued   // bounded write queue (replies)
+	tokens  chan struct{} // send window: Sends awaiting their answer (see takeTokens)
+	wake    chan struct{} // cap 1: the mailbox may have news
+	live    chan struct{} // cap 1: pushQ or answers have entries
+	closing chan struct{} // closed by fatal: writer flushes and closes
+	done    chan struct{} // closed when the writer has finished
 
 	liveMu  sync.Mutex
 	pushQ   []*store.Envelope // live envelopes in Seq order (bounded); guarded by liveMu
@@ -57,6 +57,7 @@ type session struct {
 	keys              keyCache // reader only
 
 	scratch  scratchFrames // writer only
+	welcomed *string       // writer only: the login (ss.user value) whose Welcome was written last
 	cursorOf *string       // writer only: the login (ss.user value) the cursor belongs to
 	cursor   uint64        // writer only: last Seq written
 	needPull bool          // writer only: read the mailbox before sleeping
@@ -65,7 +66,7 @@ type session struct {
 
 func newSession(s *Server, conn *quic.Conn, stream *quic.Stream, bs *hop.Stream, hc *hop.Conn) *session {
 	return &session{s: s, conn: conn, stream: stream, bs: bs, hc: hc, ip: addrKey(conn.RemoteAddr()),
-		out: make(chan *wire.Frame, s.cfg.WriteQueue), tokens: make(chan struct{}, sendTokens),
+		out: make(chan queued, s.cfg.WriteQueue), tokens: make(chan struct{}, sendTokens),
 		wake: make(chan struct{}, 1), live: make(chan struct{}, 1),
 		closing: make(chan struct{}), done: make(chan struct{})}
 }
@@ -121,11 +122,20 @@ func (ss *session) fatal(code wire.Code) {
 	})
 }
 
+// queued is a reply for the writer. login is set on a Welcome: the writer
+// delivers to that login only once it wrote the Welcome (auth.go).
+type queued struct {
+	f     *wire.Frame
+	login *string
+}
+
 // reply queues f for the writer, waiting while the queue is full (back
 // pressure on this connection's reader only).
-func (ss *session) reply(f *wire.Frame) {
+func (ss *session) reply(f *wire.Frame) { ss.enqueue(queued{f: f}) }
+
+func (ss *session) enqueue(q queued) {
 	select {
-	case ss.out <- f:
+	case ss.out <- q:
 	case <-ss.closing:
 		ss.s.m.QueueDrops.WithLabelValues(metrics.DropClosed).Inc()
 	}
@@ -159,10 +169,16 @@ func (ss *session) serve() bool {
 			return true
 		default:
 		}
-		if !ss.flushQueued() || !ss.writeAnswers() || !ss.deliverPushed() {
+		if !ss.flushQueued() || !ss.writeAnswers() {
 			return false
 		}
-		if ss.needPull {
+		// A login whose Welcome is still queued gets nothing yet: the live
+		// queue keeps its envelopes, the Welcome's write asks for a read.
+		pending := ss.loginPending()
+		if !pending && !ss.deliverPushed() {
+			return false
+		}
+		if ss.needPull && !pending {
 			ss.needPull = false
 			if !ss.pull(0) {
 				return false
@@ -173,8 +189,8 @@ func (ss *session) serve() bool {
 			return false
 		}
 		select {
-		case f := <-ss.out:
-			if !ss.write(f) {
+		case q := <-ss.out:
+			if !ss.writeQueued(q) {
 				return false
 			}
 		case <-ss.wake:
@@ -184,6 +200,24 @@ func (ss *session) serve() bool {
 			return true
 		}
 	}
+}
+
+// writeQueued writes a reply; a Welcome's login becomes the one the
+// writer delivers to, starting with a mailbox read.
+func (ss *session) writeQueued(q queued) bool {
+	if !ss.write(q.f) {
+		return false
+	}
+	if q.login != nil {
+		ss.welcomed, ss.needPull = q.login, true
+	}
+	return true
+}
+
+// loginPending reports whether a login's Welcome is not yet written.
+func (ss *session) loginPending() bool {
+	p := ss.user.Load()
+	return p != nil && p != ss.welcomed
 }
 
 func (ss *session) write(f *wire.Frame) bool {
@@ -222,8 +256,8 @@ func (ss *session) flush() bool {
 func (ss *session) flushQueued() bool {
 	for {
 		select {
-		case f := <-ss.out:
-			if !ss.write(f) {
+		case q := <-ss.out:
+			if !ss.writeQueued(q) {
 				return false
 			}
 		default:
