@@ -2,7 +2,9 @@ package control
 
 import (
 	"context"
+	"slices"
 	"testing"
+	"time"
 
 	"github.com/securep2p/securep2p/daemon/api"
 	"github.com/securep2p/securep2p/daemon/client"
@@ -35,12 +37,19 @@ func BenchmarkSendUntilSent(b *testing.B) {
 	if _, err := c.Send(ctx, p); err != nil { // first message sets up the session
 		b.Fatal(err)
 	}
+	var took []time.Duration
 	b.ResetTimer()
 	for b.Loop() {
+		start := time.Now()
 		if _, err := c.Send(ctx, p); err != nil {
 			b.Fatal(err)
 		}
+		took = append(took, time.Since(start))
 	}
+	b.StopTimer()
+	slices.Sort(took)
+	b.ReportMetric(float64(took[len(took)/2])/1e6, "p50-ms")
+	b.ReportMetric(float64(took[len(took)*9/10])/1e6, "p90-ms")
 }
 
 // BenchmarkStatusRequests measures control-API requests per second
