@@ -41,6 +41,12 @@
 //   - Bad input closes only that connection (with an Error frame, or a QUIC
 //     application error code carrying the wire.Code, where possible) and is
 //     counted. Nothing secret reaches a log, error string or metric label.
+//   - A relay killed without closing its connections and restarted with the
+//     same key (state directory) ends them at once: its QUIC stateless reset
+//     key is HKDF-SHA256 of the relay key (info "securep2p/v1/stateless-reset",
+//     transport.go), so it answers their next packet with a stateless reset
+//     instead of leaving daemons to wait for their idle timeout. Nodes sharing
+//     one relay key share the reset key too; each must have its own address.
 //
 // # What it does not do
 //
@@ -66,7 +72,6 @@ import (
 
 	"github.com/securep2p/securep2p/metrics"
 	"github.com/securep2p/securep2p/relay/store"
-	"github.com/securep2p/securep2p/wire/hop"
 	"github.com/securep2p/securep2p/wire/secp"
 )
 
@@ -207,9 +212,12 @@ func (s *Server) Serve(ctx context.Context, pc net.PacketConn) error {
 	if !s.serving.CompareAndSwap(false, true) {
 		return errors.New("relay: Serve called twice")
 	}
-	tr := &quic.Transport{Conn: pc, VerifySourceAddress: s.verifySource, ConnContext: s.connContext}
+	tr, err := s.newTransport(pc)
+	if err != nil {
+		return err
+	}
 	defer tr.Close()
-	ln, err := tr.Listen(hop.ServerTLSConfig(s.cert), s.quicConfig())
+	ln, err := tr.Listen(s.tlsConfig(), s.quicConfig())
 	if err != nil {
 		return fmt.Errorf("relay: listen: %w", err)
 	}

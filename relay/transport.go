@@ -2,6 +2,9 @@ package relay
 
 import (
 	"context"
+	"crypto/hkdf"
+	"crypto/sha256"
+	"crypto/tls"
 	"errors"
 	"net"
 	"sync"
@@ -11,6 +14,7 @@ import (
 	"github.com/securep2p/securep2p/metrics"
 	"github.com/securep2p/securep2p/wire"
 	"github.com/securep2p/securep2p/wire/hop"
+	"github.com/securep2p/securep2p/wire/secp"
 )
 
 // Receive windows: a stream may buffer two maximum sealed frames at first
@@ -33,6 +37,49 @@ func (s *Server) quicConfig() *quic.Config {
 		MaxConnectionReceiveWindow:     maxWindow,
 		Allow0RTT:                      false,
 	}
+}
+
+// statelessResetLabel is the HKDF info that derives the QUIC stateless
+// reset key from the relay's long-term key.
+const statelessResetLabel = "securep2p/v1/stateless-reset"
+
+// newTransport is the relay's QUIC transport on pc. Its stateless reset key
+// is derived from the relay key, so a relay restarted with the same state
+// directory answers packets of its previous incarnation's connections with
+// a stateless reset (RFC 9000 section 10.3) and daemons reconnect at once
+// instead of at their idle timeout.
+func (s *Server) newTransport(pc net.PacketConn) (*quic.Transport, error) {
+	key, err := statelessResetKey(s.key)
+	if err != nil {
+		return nil, err
+	}
+	return &quic.Transport{Conn: pc, StatelessResetKey: key,
+		VerifySourceAddress: s.verifySource, ConnContext: s.connContext}, nil
+}
+
+// statelessResetKey is HKDF-SHA256(relay key, info statelessResetLabel):
+// stable for one relay key, unrelated across keys, and revealing nothing
+// about the relay key (reset tokens are sent in clear). Never log it.
+func statelessResetKey(k *secp.PrivateKey) (*quic.StatelessResetKey, error) {
+	secret := k.Bytes()
+	defer clear(secret)
+	var key quic.StatelessResetKey
+	b, err := hkdf.Key(sha256.New, secret, nil, statelessResetLabel, len(key))
+	if err != nil {
+		return nil, errors.New("relay: derive stateless reset key")
+	}
+	copy(key[:], b)
+	clear(b)
+	return &key, nil
+}
+
+// tlsConfig is hop's server TLS configuration without session tickets:
+// daemons never resume TLS sessions (hop authenticates every connection
+// afresh), so a ticket per connection would only cost CPU and memory.
+func (s *Server) tlsConfig() *tls.Config {
+	c := hop.ServerTLSConfig(s.cert)
+	c.SessionTicketsDisabled = true
+	return c
 }
 
 // verifySource asks for QUIC Retry (address validation) while more than

@@ -4,18 +4,53 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync"
 
 	"github.com/securep2p/securep2p/wire"
 	"github.com/securep2p/securep2p/wire/secp"
 )
 
-// Buffer sizes: a Conn keeps read and write buffers up to retainBuffer
-// bytes between frames and drops larger ones after use, so an idle
-// connection holds little memory.
+// Buffer sizes: a Conn takes its read and write buffers from pools for one
+// frame and gives them back after it (larger ones, for frames above
+// retainBuffer, are allocated and dropped), so an idle connection holds
+// none: its reader waits for a packet header in a 4-byte array.
 const (
-	initialBuffer = 1 << 10
-	retainBuffer  = 16 << 10
+	smallBuffer  = 2 << 10
+	retainBuffer = 16 << 10
 )
+
+var (
+	smallBuffers = sync.Pool{New: func() any { b := make([]byte, smallBuffer); return &b }}
+	largeBuffers = sync.Pool{New: func() any { b := make([]byte, retainBuffer); return &b }}
+)
+
+// getBuffer returns an empty buffer with room for n bytes, from a pool
+// when n is at most retainBuffer.
+func getBuffer(n int) *[]byte {
+	var p *[]byte
+	switch {
+	case n <= smallBuffer:
+		p = smallBuffers.Get().(*[]byte)
+	case n <= retainBuffer:
+		p = largeBuffers.Get().(*[]byte)
+	default:
+		b := make([]byte, 0, n)
+		return &b
+	}
+	*p = (*p)[:0]
+	return p
+}
+
+// putBuffer gives p back to its pool; buffers of other sizes are dropped.
+// Callers clear what must not outlive the frame first.
+func putBuffer(p *[]byte) {
+	switch cap(*p) {
+	case smallBuffer:
+		smallBuffers.Put(p)
+	case retainBuffer:
+		largeBuffers.Put(p)
+	}
+}
 
 // Conn is an established hop channel. One goroutine may call ReadFrame
 // while another calls WriteFrame. A Conn cannot be printed (beyond the
@@ -28,11 +63,10 @@ type Conn struct {
 	relayKey  secp.PublicKey
 	sessionID [32]byte
 
-	rbuf []byte // reader only
-	rerr error  // reader only: sticky
-	pbuf []byte // writer only: the encoded plaintext, zeroed after each frame
-	wbuf []byte // writer only
-	werr error  // writer only: sticky
+	hdr  [wire.PacketHeaderSize]byte // reader only: the next packet's length prefix
+	rbuf *[]byte                     // reader only: the packet being read (pooled, nil between frames)
+	rerr error                       // reader only: sticky
+	werr error                       // writer only: sticky
 }
 
 func newConn(rw io.ReadWriter, shared []byte, th [32]byte, relayKey secp.PublicKey, isClient bool) (*Conn, error) {
@@ -103,10 +137,7 @@ func (c *Conn) readFrame(f *wire.Frame) error {
 // readPacket reads one sealed packet (length prefix included) into rbuf,
 // checking the declared length before allocating.
 func (c *Conn) readPacket() ([]byte, error) {
-	if cap(c.rbuf) < initialBuffer {
-		c.rbuf = make([]byte, initialBuffer)
-	}
-	hdr := c.rbuf[:wire.PacketHeaderSize]
+	hdr := c.hdr[:]
 	if _, err := io.ReadFull(c.rw, hdr); err != nil {
 		return nil, err // io.EOF only at a packet boundary
 	}
@@ -118,10 +149,8 @@ func (c *Conn) readPacket() ([]byte, error) {
 		return nil, fmt.Errorf("%w: declared length %d is shorter than counter and tag", ErrAuth, n)
 	}
 	total := wire.PacketHeaderSize + n
-	if cap(c.rbuf) < total {
-		c.rbuf = append(make([]byte, 0, total), hdr...)
-	}
-	pkt := c.rbuf[:total]
+	c.rbuf = getBuffer(total)
+	pkt := append(*c.rbuf, hdr...)[:total]
 	if _, err := io.ReadFull(c.rw, pkt[wire.PacketHeaderSize:]); err != nil {
 		if errors.Is(err, io.EOF) {
 			err = io.ErrUnexpectedEOF
@@ -131,10 +160,10 @@ func (c *Conn) readPacket() ([]byte, error) {
 	return pkt, nil
 }
 
+// releaseRead gives the packet buffer back (its plaintext was cleared).
 func (c *Conn) releaseRead() {
-	if cap(c.rbuf) > retainBuffer {
-		c.rbuf = nil
-	}
+	putBuffer(c.rbuf)
+	c.rbuf = nil
 }
 
 // WriteFrame encodes, seals and writes f. A frame that breaks a wire limit
@@ -144,12 +173,19 @@ func (c *Conn) WriteFrame(f *wire.Frame) error {
 	if c.werr != nil {
 		return c.werr
 	}
-	pt, err := wire.AppendFrame(c.pbuf[:0], f)
+	pbuf := getBuffer(smallBuffer)
+	pt, err := wire.AppendFrame(*pbuf, f)
 	if err != nil {
+		releasePlaintext(pbuf, pt)
 		return fmt.Errorf("hop: write frame: %w", err)
 	}
-	err = c.writeSealed(pt)
-	c.releasePlaintext(pt)
+	wbuf := getBuffer(len(pt) + Overhead)
+	*wbuf, err = c.seal.seal(*wbuf, pt)
+	releasePlaintext(pbuf, pt)
+	if err == nil {
+		err = c.writePacket(*wbuf)
+	}
+	putBuffer(wbuf)
 	if err != nil {
 		c.werr = err
 		return err
@@ -157,30 +193,17 @@ func (c *Conn) WriteFrame(f *wire.Frame) error {
 	return nil
 }
 
-// releasePlaintext zeroes the encoded frame (it may carry a password) and
-// keeps its buffer for the next frame unless it grew beyond retainBuffer.
-func (c *Conn) releasePlaintext(pt []byte) {
+// releasePlaintext zeroes the encoded frame (it may carry a password), in
+// the pooled buffer and in the one append may have grown it into, and
+// gives the pooled one back.
+func releasePlaintext(pbuf *[]byte, pt []byte) {
+	clear((*pbuf)[:cap(*pbuf)])
 	clear(pt)
-	c.pbuf = pt[:0]
-	if cap(pt) > retainBuffer {
-		c.pbuf = nil
-	}
+	putBuffer(pbuf)
 }
 
-func (c *Conn) writeSealed(pt []byte) error {
-	if cap(c.wbuf) < initialBuffer {
-		c.wbuf = make([]byte, 0, initialBuffer)
-	}
-	pkt, err := c.seal.seal(c.wbuf[:0], pt)
-	if err != nil {
-		return err
-	}
-	c.wbuf = pkt
-	_, err = c.rw.Write(pkt)
-	if cap(c.wbuf) > retainBuffer {
-		c.wbuf = nil
-	}
-	if err != nil {
+func (c *Conn) writePacket(pkt []byte) error {
+	if _, err := c.rw.Write(pkt); err != nil {
 		return fmt.Errorf("hop: write frame: %w", err)
 	}
 	return nil

@@ -222,7 +222,7 @@ func TestSealedLargeFrame(t *testing.T) {
 	if err != nil || !bytes.Equal(got.Deliver.Body, body) {
 		t.Fatalf("large frame: %v", err)
 	}
-	if cap(cli.rbuf) > retainBuffer || cap(srv.wbuf) > retainBuffer {
+	if cli.rbuf != nil {
 		t.Fatal("a large buffer was kept after the frame")
 	}
 }
