@@ -50,7 +50,9 @@ type Config struct {
 	// RetryAbove: with more handshakes than this in progress, new
 	// connections must pass QUIC Retry (address validation). Default 64.
 	RetryAbove int
-	// WriteQueue is the per-connection queue of frames to write. Default 256.
+	// WriteQueue is the per-connection queue of replies to write (answers
+	// to Sends and Delivers do not use it); a full queue makes the
+	// connection's reader wait. Allocated for every connection. Default 32.
 	WriteQueue int
 
 	// MailboxTTL is how long an unacked envelope is kept. Default 30 days.
@@ -119,7 +121,7 @@ func (c *Config) populate() {
 	setDur(&c.LoginLockout, time.Hour)
 	setInt(&c.MaxConnsPerAddr, 32)
 	setInt(&c.RetryAbove, 64)
-	setInt(&c.WriteQueue, 256)
+	setInt(&c.WriteQueue, 32)
 	setInt(&c.MaxPrekeys, 1000)
 	setInt(&c.MaxConcurrentHashes, runtime.GOMAXPROCS(0))
 	setInt(&c.AuthBurstPerAddr, 20)
