@@ -42,11 +42,18 @@ const (
 // macer is an allocation-free HMAC-SHA-256 whose hash states are reused
 // across keys. crypto/hmac and crypto/hkdf allocate per key; the per-message
 // path (chain step, message-key expansion, message MAC) uses this instead.
+// Every buffer handed to the hash states (an interface, so a stack array
+// would escape and allocate) lives here; the secret ones are wiped after
+// each use.
 type macer struct {
 	in, out hash.Hash
 	sum     [sha256.Size]byte
 	tagBuf  [macSize]byte
-	hdr     [maxHeader]byte // scratch for appendHeader
+	hdr     [maxHeader]byte        // scratch for appendHeader
+	pad     [sha256.BlockSize]byte // HMAC key pad (secret, wiped)
+	okm     [3 * keySize]byte      // chainStep and expand output (secret, wiped)
+	prk     [keySize]byte          // expand's PRK (secret, wiped)
+	zero    [keySize]byte          // HKDF's all-zero salt (never written)
 }
 
 // maxHeader is the largest binary header (see appendHeader).
@@ -62,10 +69,12 @@ func putMacer(m *macer) { m.in.Reset(); m.out.Reset(); macerPool.Put(m) }
 // reset starts a new HMAC under key (RFC 2104: keys longer than the block
 // are hashed first).
 func (m *macer) reset(key []byte) {
-	var pad [sha256.BlockSize]byte
+	pad := &m.pad
+	clear(pad[:])
 	if len(key) > sha256.BlockSize {
 		h := sha256.Sum256(key)
 		copy(pad[:], h[:])
+		clear(h[:])
 	} else {
 		copy(pad[:], key)
 	}
@@ -104,10 +113,13 @@ func hmacSHA256(key, msg []byte) []byte {
 func (m *macer) chainStep(ck *[keySize]byte) (seed, next [keySize]byte) {
 	m.reset(ck[:])
 	m.write(constByte[chainSeedByte])
-	m.finish(seed[:0])
+	m.finish(m.okm[:0])
 	m.reset(ck[:])
 	m.write(constByte[chainNextByte])
-	m.finish(next[:0])
+	m.finish(m.okm[keySize:keySize])
+	copy(seed[:], m.okm[:keySize])
+	copy(next[:], m.okm[keySize:2*keySize])
+	clear(m.okm[:])
 	return seed, next
 }
 
@@ -124,29 +136,25 @@ func (k *messageKeys) wipe() { *k = messageKeys{} }
 // expand is HKDF-SHA-256(salt = 32 zero bytes, ikm = seed, info, L = 80)
 // split into AES key | HMAC key | IV, computed with one reused macer.
 func (m *macer) expand(seed *[keySize]byte, info []byte) messageKeys {
-	var zero [keySize]byte
-	var prk, t [keySize]byte
-	m.reset(zero[:]) // HKDF-Extract
+	prk, okm := m.prk[:], m.okm[:]
+	m.reset(m.zero[:]) // HKDF-Extract
 	m.write(seed[:])
 	m.finish(prk[:0])
-	var okm [3 * keySize]byte
-	for i := byte(1); i <= 3; i++ { // HKDF-Expand, T(1)..T(3)
-		m.reset(prk[:])
+	for i := byte(1); i <= 3; i++ { // HKDF-Expand, T(1)..T(3): T(i) = okm[(i-1)*32:i*32]
+		m.reset(prk)
 		if i > 1 {
-			m.write(t[:])
+			m.write(okm[(i-2)*keySize : (i-1)*keySize])
 		}
 		m.write(info)
 		m.write(constByte[i])
-		m.finish(t[:0])
-		copy(okm[(i-1)*keySize:], t[:])
+		m.finish(okm[(i-1)*keySize : (i-1)*keySize])
 	}
 	var k messageKeys
 	copy(k.aes[:], okm[0:32])
 	copy(k.mac[:], okm[32:64])
 	copy(k.iv[:], okm[64:80])
-	clear(okm[:])
-	clear(prk[:])
-	clear(t[:])
+	clear(okm)
+	clear(prk)
 	return k
 }
 
