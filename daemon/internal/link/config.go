@@ -6,6 +6,8 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/quic-go/quic-go"
+
 	"github.com/securep2p/securep2p/wire"
 	"github.com/securep2p/securep2p/wire/secp"
 )
@@ -45,6 +47,12 @@ type Config struct {
 	DrainTime   time.Duration // time to flush queued frames on shutdown; default 2s
 	Logger      *slog.Logger  // default: discard
 
+	// Transport, when set, is the QUIC transport (one UDP socket) every
+	// connection of this link is dialled from; several links may share
+	// one (the load generator does). The caller owns it and closes it
+	// after Run returned. Default: nil, a new UDP socket per connection.
+	Transport *quic.Transport
+
 	dial dialFunc // default dialQUIC; tests substitute a fake
 }
 
@@ -73,6 +81,9 @@ func (c *Config) populate() {
 	}
 	if c.dial == nil {
 		c.dial = dialQUIC
+		if c.Transport != nil {
+			c.dial = dialOn(c.Transport)
+		}
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))

@@ -39,6 +39,7 @@ type frameConn interface {
 type Stats struct {
 	PacketsSent     uint64
 	PacketsReceived uint64
+	PacketsLost     uint64 // declared lost (not monotonic: a late arrival is taken back)
 }
 
 // Conn is one authenticated-channel connection to the relay. Its methods

@@ -23,6 +23,9 @@
 //     the queue. The writer writes every frame already queued and flushes
 //     the stream buffer once the queue is empty, so frames queued together
 //     leave in one stream write (the buffer holds only sealed frames).
+//   - [Config.Transport] lets several links dial from one QUIC transport
+//     (one UDP socket, owned by the caller); by default every connection
+//     has a socket of its own.
 //   - On cancellation the writer drains the frames already queued, then the
 //     connection is closed cleanly.
 //

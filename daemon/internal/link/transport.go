@@ -3,6 +3,7 @@ package link
 import (
 	"context"
 	"fmt"
+	"net"
 	"time"
 
 	"github.com/quic-go/quic-go"
@@ -38,7 +39,7 @@ type quicTransport struct {
 // Stats are the QUIC connection's packet counters.
 func (t *quicTransport) Stats() Stats {
 	s := t.qc.ConnectionStats()
-	return Stats{PacketsSent: s.PacketsSent, PacketsReceived: s.PacketsReceived}
+	return Stats{PacketsSent: s.PacketsSent, PacketsReceived: s.PacketsReceived, PacketsLost: s.PacketsLost}
 }
 
 // Flush writes the frames buffered since the last Flush (writer goroutine).
@@ -48,15 +49,40 @@ func (t *quicTransport) Context() context.Context { return t.qc.Context() }
 func (t *quicTransport) CloseWrite() error        { return t.st.Close() }
 func (t *quicTransport) Close() error             { return t.qc.CloseWithError(0, "bye") }
 
-// dialQUIC is the production dialFunc.
+// quicConfig is the QUIC configuration of every relay connection.
+func quicConfig(keepAlive time.Duration) *quic.Config {
+	return &quic.Config{KeepAlivePeriod: keepAlive, MaxIdleTimeout: 3 * keepAlive}
+}
+
+// dialQUIC is the production dialFunc: a UDP socket of its own per
+// connection.
 func dialQUIC(ctx context.Context, addr string, pin secp.PublicKey, keepAlive time.Duration) (transport, error) {
-	qc, err := quic.DialAddr(ctx, addr, hop.ClientTLSConfig(), &quic.Config{
-		KeepAlivePeriod: keepAlive,
-		MaxIdleTimeout:  3 * keepAlive,
-	})
+	qc, err := quic.DialAddr(ctx, addr, hop.ClientTLSConfig(), quicConfig(keepAlive))
 	if err != nil {
 		return nil, fmt.Errorf("link: dial %s: %w", addr, err)
 	}
+	return handshake(ctx, qc, addr, pin)
+}
+
+// dialOn is the dialFunc for [Config.Transport]: connections share tr's
+// UDP socket, which the caller owns.
+func dialOn(tr *quic.Transport) dialFunc {
+	return func(ctx context.Context, addr string, pin secp.PublicKey, keepAlive time.Duration) (transport, error) {
+		ua, err := net.ResolveUDPAddr("udp", addr)
+		if err != nil {
+			return nil, fmt.Errorf("link: dial %s: %w", addr, err)
+		}
+		qc, err := tr.Dial(ctx, ua, hop.ClientTLSConfig(), quicConfig(keepAlive))
+		if err != nil {
+			return nil, fmt.Errorf("link: dial %s: %w", addr, err)
+		}
+		return handshake(ctx, qc, addr, pin)
+	}
+}
+
+// handshake opens the stream on a dialled QUIC connection and runs the hop
+// handshake on it; any failure closes qc.
+func handshake(ctx context.Context, qc *quic.Conn, addr string, pin secp.PublicKey) (transport, error) {
 	st, err := qc.OpenStreamSync(ctx)
 	if err != nil {
 		_ = qc.CloseWithError(0, "no stream")
