@@ -21,6 +21,19 @@
 // The peer decrypts every ping, echoes it re-encrypted and Acks every
 // delivery, as a daemon would (without the daemon's disk store).
 //
+// # Client-side settings
+//
+// --shared-socket (default false) dials every simulated user's QUIC
+// connection from one quic.Transport: one UDP socket and one receive loop
+// for the process instead of one per user (as separate daemons have), so
+// received packets are batched across users (recvmmsg). The connections,
+// their handshakes and their frames are the same. Measured, it sends
+// more QUIC packets per message and showed no CPU saving beyond the noise
+// (BENCHMARKS.md), hence off by default.
+// --gc-percent (default 400) sets the Go GC target of the load generator
+// for the run: hundreds of users share one heap here, unlike a daemon.
+// Both appear in the JSON result (shared_socket, gc_percent).
+//
 // # Several relay nodes
 //
 // --relay A,B,C names the nodes of one relay deployment (relay nodes on

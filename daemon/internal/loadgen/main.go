@@ -54,6 +54,13 @@ func run(ctx context.Context, o *options, stderr io.Writer) (*Result, error) {
 		return nil, err
 	}
 	defer rl.close()
+	defer setGCPercent(o.gcPercent)()
+	tr, err := openSocket(o.sharedSocket)
+	if err != nil {
+		return nil, err
+	}
+	defer closeSocket(tr)
+	o.transport = tr
 	res := o.result(rl)
 	if err := runWorkload(ctx, o, rl, res); err != nil {
 		return nil, err

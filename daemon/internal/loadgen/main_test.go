@@ -1,6 +1,7 @@
 package loadgen
 
 import (
+	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -137,5 +138,46 @@ func TestMainWrongRelayKey(t *testing.T) {
 	}
 	if number(t, res, "errors") == 0 || number(t, res, "msgs") != 0 {
 		t.Errorf("result %v", res)
+	}
+}
+
+// TestMainSocketAndGCSettings: the default run (one socket per user)
+// reports the GC target; --shared-socket (one socket for all users) and
+// --gc-percent work and are reported; the GC setting is restored after.
+func TestMainSocketAndGCSettings(t *testing.T) {
+	addr, key := startTestRelay(t)
+	before := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(before)
+	code, res, stderr := runMain(t, "--relay", addr, "--relay-key", key, "--pairs", "2", "--rounds", "3", "--timeout", "30s")
+	if code != ExitOK {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	if res["shared_socket"] != false || number(t, res, "gc_percent") != defaultGCPercent {
+		t.Errorf("default settings reported as %v / %v", res["shared_socket"], res["gc_percent"])
+	}
+	code, res, stderr = runMain(t, "--relay", addr, "--relay-key", key, "--pairs", "2", "--rounds", "3",
+		"--shared-socket", "--gc-percent", "150", "--timeout", "30s")
+	if code != ExitOK {
+		t.Fatalf("exit %d, stderr:\n%s", code, stderr)
+	}
+	if res["shared_socket"] != true || number(t, res, "gc_percent") != 150 || number(t, res, "msgs") != 24 {
+		t.Errorf("shared socket run: %v", res)
+	}
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("GC percent after the run is %d, want it restored to 100", got)
+	}
+}
+
+// TestMainRejectsGCPercentZero: 0 (collect continuously) is a usage error.
+func TestMainRejectsGCPercentZero(t *testing.T) {
+	if code, _, _ := runMain(t, "--gc-percent", "0"); code != ExitUsage {
+		t.Errorf("--gc-percent 0: exit %d, want %d", code, ExitUsage)
+	}
+}
+
+// TestMainRejectsGCPercentTooLarge: a target above maxGCPercent is a usage error.
+func TestMainRejectsGCPercentTooLarge(t *testing.T) {
+	if code, _, _ := runMain(t, "--gc-percent", "100001"); code != ExitUsage {
+		t.Errorf("--gc-percent 100001: exit %d, want %d", code, ExitUsage)
 	}
 }

@@ -154,7 +154,9 @@ func (b *bench) measure(ctx context.Context, t *topology, res *Result) {
 	res.DurationS = round3(elapsed.Seconds())
 	res.Msgs = b.c.msgs.Load()
 	res.MsgsPerS = round3(float64(res.Msgs) / elapsed.Seconds())
-	res.PktsSentPerMsg, res.PktsRecvPerMsg = perMsg(packets(t.users), pk0, res.Msgs)
+	pk1 := packets(t.users)
+	res.PktsSentPerMsg, res.PktsRecvPerMsg = perMsg(pk1, pk0, res.Msgs)
+	res.PktsLost = lost(pk1, pk0)
 	for _, u := range t.users {
 		u.mu.Lock()
 		b.c.addSamples(u.samples)
@@ -231,6 +233,7 @@ func packets(users []*user) link.Stats {
 			st := c.Stats()
 			sum.PacketsSent += st.PacketsSent
 			sum.PacketsReceived += st.PacketsReceived
+			sum.PacketsLost += st.PacketsLost
 		}
 	}
 	return sum
@@ -243,4 +246,10 @@ func perMsg(to, from link.Stats, msgs int64) (sent, recv float64) {
 	}
 	n := float64(msgs)
 	return round3(float64(to.PacketsSent-from.PacketsSent) / n), round3(float64(to.PacketsReceived-from.PacketsReceived) / n)
+}
+
+// lost is the packets the users' connections declared lost between from
+// and to (0 when the count went down: late arrivals are taken back).
+func lost(to, from link.Stats) int64 {
+	return max(int64(to.PacketsLost)-int64(from.PacketsLost), 0)
 }

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/quic-go/quic-go"
+
 	"github.com/securep2p/securep2p/wire/secp"
 )
 
@@ -23,13 +25,14 @@ const (
 
 // Hard limits on the flags, so a typo cannot exhaust the machine.
 const (
-	maxUsers    = 20000
-	maxConns    = 50000
-	maxRounds   = 10_000_000
-	maxRate     = 1_000_000
-	maxParallel = 1024
-	minSize     = 1
-	maxNodes    = 16 // addresses in --relay
+	maxUsers     = 20000
+	maxConns     = 50000
+	maxRounds    = 10_000_000
+	maxRate      = 1_000_000
+	maxParallel  = 1024
+	minSize      = 1
+	maxNodes     = 16 // addresses in --relay
+	maxGCPercent = 100_000
 )
 
 var errHelp = errors.New("help requested")
@@ -54,8 +57,12 @@ type options struct {
 	timeout    time.Duration
 	opTimeout  time.Duration
 
-	progress   io.Writer // stderr: one line when the measured phase starts
-	cpuProfile string    // hidden --cpuprofile: CPU profile of the measured phase
+	sharedSocket bool // --shared-socket: every simulated user dials from one UDP socket
+	gcPercent    int  // --gc-percent: GC target of this process during the run
+
+	progress   io.Writer       // stderr: one line when the measured phase starts
+	cpuProfile string          // hidden --cpuprofile: CPU profile of the measured phase
+	transport  *quic.Transport // the shared socket of this run (set by run), or nil
 }
 
 func parseArgs(args []string, stderr io.Writer) (*options, error) {
@@ -81,6 +88,8 @@ func parseArgs(args []string, stderr io.Writer) (*options, error) {
 	fs.StringVar(&o.relayBin, "relay-bin", "", "p2p-relay binary to start (default: next to this program, then $PATH)")
 	fs.DurationVar(&o.timeout, "timeout", 2*time.Minute, "bound on the whole run")
 	fs.DurationVar(&o.opTimeout, "op-timeout", 10*time.Second, "a ping without an echo after this long is a timeout")
+	fs.BoolVar(&o.sharedSocket, "shared-socket", false, "all simulated users dial from one UDP socket (one quic.Transport) instead of one socket each")
+	fs.IntVar(&o.gcPercent, "gc-percent", defaultGCPercent, "Go GC target percent of the load generator during the run (-1: off); the daemon is not affected")
 	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write a CPU profile of the measured phase to `FILE`")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -181,6 +190,8 @@ func (o *options) check() error {
 		return fmt.Errorf("--idle-users must be 1..%d", maxUsers)
 	case o.parallel < 1 || o.parallel > maxParallel:
 		return fmt.Errorf("--parallel must be 1..%d", maxParallel)
+	case o.gcPercent < -1 || o.gcPercent == 0 || o.gcPercent > maxGCPercent:
+		return fmt.Errorf("--gc-percent must be -1 or 1..%d", maxGCPercent)
 	case o.timeout <= 0 || o.opTimeout <= 0 || o.hold < 0:
 		return errors.New("--timeout and --op-timeout must be positive, --hold not negative")
 	}

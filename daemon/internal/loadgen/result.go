@@ -25,6 +25,10 @@ type Result struct {
 	Conns    int     `json:"conns"`
 	Relay    string  `json:"relay"` // the --relay list
 	Started  bool    `json:"relay_started"`
+	// SharedSocket and GCPercent are the client-side settings of the run
+	// (--shared-socket, --gc-percent).
+	SharedSocket bool `json:"shared_socket"`
+	GCPercent    int  `json:"gc_percent"`
 	// RelayNodes and ConnsPerNode appear only with several --relay
 	// addresses: connections opened (setup included) to each node, in
 	// --relay order.
@@ -56,6 +60,9 @@ type Result struct {
 	// message (messages workloads): less noisy than CPU on a shared box.
 	PktsSentPerMsg float64 `json:"client_pkts_sent_per_msg,omitempty"`
 	PktsRecvPerMsg float64 `json:"client_pkts_recv_per_msg,omitempty"`
+	// PktsLost is the QUIC packets the users declared lost in the
+	// measured phase (all of them, not per message).
+	PktsLost int64 `json:"client_pkts_lost"`
 
 	Errors    int64   `json:"errors"`
 	Timeouts  int64   `json:"timeouts"`
@@ -65,7 +72,8 @@ type Result struct {
 }
 
 func (o *options) result(rl *relayHandle) *Result {
-	r := &Result{Workload: o.workload, Relay: rl.addrList(), Started: rl.pid() != 0}
+	r := &Result{Workload: o.workload, Relay: rl.addrList(), Started: rl.pid() != 0,
+		SharedSocket: o.sharedSocket, GCPercent: o.gcPercent}
 	switch o.workload {
 	case workloadPingPong, workloadRate:
 		r.Pairs, r.Size, r.Senders = o.pairs, o.size, o.senders

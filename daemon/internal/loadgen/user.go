@@ -86,7 +86,7 @@ func randomPassword() string {
 // start runs the user's link until stop.
 func (u *user) start(ctx context.Context, addr string, pin secp.PublicKey) {
 	u.ctx, u.cancel = context.WithCancel(ctx)
-	u.lk = link.New(link.Config{Addr: addr, Pin: pin, Handler: u, OnState: u.onState})
+	u.lk = link.New(link.Config{Addr: addr, Pin: pin, Handler: u, OnState: u.onState, Transport: u.b.o.transport})
 	go func() {
 		defer close(u.done)
 		_ = u.lk.Run(u.ctx)
