@@ -36,8 +36,10 @@ bench: ## run the Go benchmarks and the load runs (p2pd bench); results in $(BIN
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime $(BENCHTIME) -count 5 $(PKGS) | tee $(BIN)/bench/go-bench.txt
 	$(GO) build -o $(BIN)/ ./relay/cmd/p2p-relay ./daemon/cmd/p2pd
 	$(BIN)/p2pd bench --pairs 1 --rounds 2000 | tee $(BIN)/bench/load-pairs1.json
+	$(BIN)/p2pd bench --pairs 1 --rounds 4000 --senders 1 | tee $(BIN)/bench/load-pairs1-senders1.json
 	$(BIN)/p2pd bench --pairs 20 --rounds 200 | tee $(BIN)/bench/load-pairs20.json
 	$(BIN)/p2pd bench --pairs 200 --rounds 50 --size 200 | tee $(BIN)/bench/load-pairs200.json
+	$(BIN)/p2pd bench --pairs 200 --rounds 50 --size 200 --senders 1 | tee $(BIN)/bench/load-pairs200-senders1.json
 	$(BIN)/p2pd bench --idle 1000 | tee $(BIN)/bench/load-idle1000.json
 	$(BIN)/p2pd bench --connect 1000 | tee $(BIN)/bench/load-connect1000.json
 
