@@ -1,6 +1,7 @@
 package store
 
 import (
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -11,7 +12,7 @@ import (
 // commit's error, nil when durable). An op that apply left waiting (a held
 // envelope, or a duplicate of one) reports later instead.
 type op interface {
-	apply(tx *bolt.Tx, s *Bolt) error
+	apply(s *Bolt) error
 	finish(err error)
 	waiting() bool
 }
@@ -24,6 +25,8 @@ type roundInfo struct {
 	final bool            // closing: hold nothing
 	due   []*appendOp
 	boxes map[string]*boxState // mailboxes touched in this round
+	tx    *bolt.Tx             // the round's write transaction; nil until needed (roundTx)
+	txs   atomic.Uint64        // write transactions begun by rounds (tests)
 }
 
 // submit queues o for the commit goroutine, or fails it when closed.
@@ -39,8 +42,9 @@ func (s *Bolt) submit(o op) {
 
 // commitLoop is the group committer. Each round takes every operation
 // already queued (up to MaxBatch) and the held envelopes now due, applies
-// them in one write transaction (held ones first: they are older) and
-// commits it (bbolt fsyncs on commit) when anything was written, then
+// them in one write transaction (held ones first: they are older; it is
+// begun only when an operation needs the file, see runRound) and commits
+// it (bbolt fsyncs on commit) when anything was written, then
 // reports each result in order. While one commit is fsyncing, the next
 // batch accumulates. Closing writes every held envelope.
 func (s *Bolt) commitLoop() {
@@ -119,27 +123,22 @@ func (s *Bolt) commit(due []*appendOp, batch []op) {
 	}
 }
 
-// runRound applies one round in a write transaction, committing it only
-// when something was written (a round of held envelopes and rejections
-// touches no disk).
+// runRound applies one round. Its write transaction is opened only when an
+// operation needs the file (roundTx): a round answered from memory (every
+// envelope pushed to a mailbox known to be empty, see roundcache.go) opens
+// none. The transaction is committed only when something was written (a
+// round of held envelopes and rejections touches no disk).
 func (s *Bolt) runRound(due []*appendOp, batch []op) error {
-	tx, err := s.db.Begin(true)
-	if err != nil {
+	err := s.applyRound(due, batch)
+	tx := s.round.tx
+	s.round.tx = nil
+	switch {
+	case tx == nil:
 		return err
-	}
-	for _, o := range due {
-		if err := o.writeHeld(tx, s); err != nil {
-			_ = tx.Rollback()
-			return err
-		}
-	}
-	for _, o := range batch {
-		if err := o.apply(tx, s); err != nil {
-			_ = tx.Rollback()
-			return err
-		}
-	}
-	if !s.round.dirty {
+	case err != nil:
+		_ = tx.Rollback()
+		return err
+	case !s.round.dirty:
 		return tx.Rollback()
 	}
 	if err := s.flushBoxes(); err != nil {
@@ -147,4 +146,31 @@ func (s *Bolt) runRound(due []*appendOp, batch []op) error {
 		return err
 	}
 	return tx.Commit()
+}
+
+func (s *Bolt) applyRound(due []*appendOp, batch []op) error {
+	for _, o := range due {
+		if err := o.writeHeld(s); err != nil {
+			return err
+		}
+	}
+	for _, o := range batch {
+		if err := o.apply(s); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// roundTx returns the round's write transaction, beginning it on first use.
+func (s *Bolt) roundTx() (*bolt.Tx, error) {
+	if s.round.tx == nil {
+		tx, err := s.db.Begin(true)
+		if err != nil {
+			return nil, err
+		}
+		s.round.tx = tx
+		s.round.txs.Add(1)
+	}
+	return s.round.tx, nil
 }

@@ -105,12 +105,14 @@ type Bolt struct {
 	messages atomic.Int64
 	bytes    atomic.Int64
 
-	held    heldSet           // envelopes pushed and awaiting their Ack
-	round   roundInfo         // commit goroutine only
-	seqs    map[string]uint64 // commit goroutine only: last Seq per mailbox
-	acctGen atomic.Uint64     // bumped by every account or key change
-	keysGen uint64            // commit goroutine only: acctGen of keys
-	keys    map[string][]byte // commit goroutine only: identity keys
+	held     heldSet             // envelopes pushed and awaiting their Ack
+	round    roundInfo           // commit goroutine only
+	seqs     map[string]uint64   // commit goroutine only: last Seq per mailbox
+	acctGen  atomic.Uint64       // bumped by every account or key change
+	keysGen  uint64              // commit goroutine only: acctGen of keys
+	keys     map[string][]byte   // commit goroutine only: identity keys
+	empty    map[string]emptyBox // commit goroutine only: mailboxes known empty (roundcache.go)
+	emptyIDs int                 // commit goroutine only: tombstone ids listed in empty
 }
 
 var _ Store = (*Bolt)(nil)
@@ -127,7 +129,7 @@ func Open(path string, opts Options) (*Bolt, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	s := &Bolt{db: db, opts: opts, ops: make(chan op, 4*opts.MaxBatch), done: make(chan struct{}), wake: make(chan struct{}, 1),
-		seqs: map[string]uint64{}, keys: map[string][]byte{}}
+		seqs: map[string]uint64{}, keys: map[string][]byte{}, empty: map[string]emptyBox{}}
 	s.held.init(opts.AckedMemory, opts.AckWait, opts.MaxAckWait)
 	if err := s.init(); err != nil {
 		db.Close()

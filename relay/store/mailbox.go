@@ -59,9 +59,9 @@ func (o *appendOp) key() heldKey { return heldKey{user: o.env.To, id: o.env.ID} 
 
 func (o *appendOp) waiting() bool { return o.held || o.dupOf }
 
-func (o *appendOp) apply(tx *bolt.Tx, s *Bolt) error {
+func (o *appendOp) apply(s *Bolt) error {
 	o.s, o.res, o.held, o.dupOf = s, AppendResult{}, false, false
-	ik, err := s.identityKey(tx, o.env.To)
+	ik, err := s.identityKey(o.env.To)
 	switch {
 	case err == ErrNotFound:
 		o.res.Status = UnknownUser
@@ -72,7 +72,12 @@ func (o *appendOp) apply(tx *bolt.Tx, s *Bolt) error {
 		o.res.Status = KeyChanged
 		return nil
 	}
-	b, err := s.roundBox(tx, o.env.To, true)
+	if e, ok := s.knownEmpty(o.env.To, o.env.ID); ok {
+		// No envelope stored, the id not in the index: not a stored
+		// duplicate, no quota used on disk.
+		return o.store(nil, metaRec{}, e.seq)
+	}
+	b, err := s.roundBox(o.env.To, true)
 	if err != nil {
 		return err
 	}
@@ -80,25 +85,35 @@ func (o *appendOp) apply(tx *bolt.Tx, s *Bolt) error {
 		o.res.Status = Duplicate
 		return nil
 	}
+	return o.store(b, b.meta, b.msgs.Sequence())
+}
+
+// store checks for a held duplicate and the quota, assigns the Seq, then
+// either hands the envelope to a connected recipient (held) or writes it.
+// Held envelopes count against the quota as if written. b is the mailbox
+// in this round's transaction, nil when it was known empty (opened only
+// when the envelope must be written); meta and seq are its quota use and
+// bucket sequence.
+func (o *appendOp) store(b *boxState, meta metaRec, seq uint64) error {
+	s := o.s
 	if wait, dup := s.held.duplicate(o.key(), o.done); dup {
 		o.dupOf, o.res.Status = wait, Duplicate
 		return nil
 	}
-	return o.store(b)
-}
-
-// store checks the quota, assigns the Seq, then either hands the envelope
-// to a connected recipient (held) or writes it.
-// Held envelopes count against the quota as if written.
-func (o *appendOp) store(b *boxState) error {
-	u := o.s.held.usage(o.env.To)
-	if b.meta.Count+u.count+1 > o.s.opts.MailboxMaxMsgs || b.meta.Bytes+u.bytes+o.env.Size() > o.s.opts.MailboxMaxBytes {
+	u := s.held.usage(o.env.To)
+	if meta.Count+u.count+1 > s.opts.MailboxMaxMsgs || meta.Bytes+u.bytes+o.env.Size() > s.opts.MailboxMaxBytes {
 		o.res.Status = MailboxFull
 		return nil
 	}
-	o.env.Seq = o.s.nextSeq(b.msgs, o.env.To)
+	o.env.Seq = s.nextSeq(seq, o.env.To)
 	if o.push() {
 		return nil
+	}
+	if b == nil {
+		var err error
+		if b, err = s.roundBox(o.env.To, true); err != nil {
+			return err
+		}
 	}
 	return o.put(b)
 }
@@ -121,9 +136,9 @@ func (o *appendOp) push() bool {
 
 // writeHeld writes an envelope that was held too long (no quota check: it
 // passed it when held, and the recipient may already have it).
-func (o *appendOp) writeHeld(tx *bolt.Tx, s *Bolt) error {
+func (o *appendOp) writeHeld(s *Bolt) error {
 	o.held, o.s = false, s
-	b, err := s.roundBox(tx, o.env.To, true)
+	b, err := s.roundBox(o.env.To, true)
 	if err != nil {
 		return err
 	}
@@ -134,6 +149,7 @@ func (o *appendOp) writeHeld(tx *bolt.Tx, s *Bolt) error {
 // in the same round are written too (never pushed ahead of it).
 func (o *appendOp) put(b *boxState) error {
 	seq := o.env.Seq
+	o.s.forgetEmpty(o.env.To)
 	rec, err := encode(envelopeRec{ID: o.env.ID[:], From: o.env.From, Body: o.env.Body,
 		SentAt: millis(o.env.SentAt), ExpiresAt: millis(o.env.ExpiresAt)})
 	if err != nil {
@@ -163,8 +179,9 @@ func (o *appendOp) put(b *boxState) error {
 
 // nextSeq assigns the recipient's next sequence number. Held envelopes take
 // numbers without writing, so the commit goroutine keeps the counter.
-func (s *Bolt) nextSeq(msgs *bolt.Bucket, user string) uint64 {
-	n := max(s.seqs[user], msgs.Sequence()) + 1
+// disk is the mailbox's bucket sequence.
+func (s *Bolt) nextSeq(disk uint64, user string) uint64 {
+	n := max(s.seqs[user], disk) + 1
 	s.seqs[user] = n
 	return n
 }
@@ -227,9 +244,12 @@ type ackOp struct {
 
 func (o *ackOp) waiting() bool { return false }
 
-func (o *ackOp) apply(tx *bolt.Tx, s *Bolt) error {
+func (o *ackOp) apply(s *Bolt) error {
 	o.s, o.res = s, AckResult{}
-	b, err := s.roundBox(tx, o.user, false)
+	if _, ok := s.knownEmpty(o.user, o.id); ok {
+		return nil // no such id stored
+	}
+	b, err := s.roundBox(o.user, false)
 	if b == nil || err != nil {
 		return err
 	}
@@ -246,6 +266,7 @@ func (o *ackOp) apply(tx *bolt.Tx, s *Bolt) error {
 			return err
 		}
 	}
+	s.forgetEmpty(o.user)
 	if err := b.msgs.Delete(u64key(idx.Seq)); err != nil {
 		return err
 	}

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"crypto/rand"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -388,4 +390,64 @@ func TestAckIndexWithoutSize(t *testing.T) {
 	if st := s.Stats(); st.Messages != 0 || st.Bytes != 0 {
 		t.Fatalf("stats %+v", st)
 	}
+}
+
+// BenchmarkAppendPushed: the online path in the store alone. Every
+// envelope is pushed to a connected recipient whose Ack (from another
+// goroutine, as a session's reader) cancels its write: nothing is written.
+// window bounds the appends awaiting their answer (1: every round holds
+// one append, so the per-round costs show).
+func BenchmarkAppendPushed(b *testing.B) {
+	for _, window := range []int{1, 16, 1024} {
+		b.Run(fmt.Sprintf("window=%d", window), func(b *testing.B) { benchPushed(b, window, false) })
+	}
+	// The recipient's mailbox holds a tombstone (an envelope written while
+	// it was offline, then acked).
+	b.Run("window=1/tombstone", func(b *testing.B) { benchPushed(b, 1, true) })
+}
+
+func benchPushed(b *testing.B, window int, tombstone bool) {
+	acks := make(chan ID, 1<<16)
+	var online atomic.Bool
+	s, _ := openTest(b, Options{MailboxMaxMsgs: 1 << 30, MailboxMaxBytes: 1 << 40, AckWait: time.Hour,
+		Push: func(e *Envelope) bool {
+			if !online.Load() {
+				return false
+			}
+			acks <- e.ID
+			return true
+		}})
+	mustCreate(b, s, "bob", 1, 0)
+	if tombstone {
+		e := env("bob", "offline", time.Now().Add(time.Hour))
+		appendSync(s, e, nil)
+		ackSync(s, "bob", e.ID)
+	}
+	online.Store(true)
+	go func() {
+		for id := range acks {
+			s.Ack("bob", id, nil)
+		}
+	}()
+	body := make([]byte, 200)
+	want := key(1)
+	sem := make(chan struct{}, window)
+	done := func(res AppendResult, err error) {
+		if res.Status != Acked {
+			b.Errorf("append: %v %v", res.Status, err)
+		}
+		<-sem
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		sem <- struct{}{}
+		e := Envelope{ID: newID(), To: "bob", From: "alice", Body: body, SentAt: time.Now()}
+		s.Append(e, want, done)
+	}
+	for range window {
+		sem <- struct{}{}
+	}
+	b.StopTimer()
+	close(acks)
 }
