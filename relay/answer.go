@@ -70,11 +70,11 @@ func (ss *session) writeAnswers() bool {
 	ss.answers = ss.spareA[:0]
 	ss.liveMu.Unlock()
 	ok := true
-	for _, a := range q {
+	for i := range q {
 		if ok {
-			ok = ss.writeAnswer(&a)
+			ok = ss.writeAnswer(&q[i])
 		}
-		ss.putTokens(a.tokens)
+		ss.putTokens(q[i].tokens)
 	}
 	ss.spareA = q[:0]
 	return ok

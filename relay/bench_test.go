@@ -175,6 +175,15 @@ func BenchmarkRelayOnline100Pairs(b *testing.B) {
 	reportCommits(b, r)
 }
 
+// BenchmarkRelayOnline100PairsPingPong: 100 pairs, each sender keeping one
+// Send unanswered (the p2pd bench ping-pong regime: many connections, few
+// frames per wake-up, small group-commit rounds).
+func BenchmarkRelayOnline100PairsPingPong(b *testing.B) {
+	r := startRelay(b, benchConfig())
+	runOnline(b, newBenchPairs(b, r, 100), 1)
+	reportCommits(b, r)
+}
+
 // BenchmarkMailboxFillDrain: the receiver is offline while b.N envelopes
 // are sent (each Accepted after its group commit), then it connects and
 // drains them, acking each. fill-msg/s and drain-msg/s are reported apart.

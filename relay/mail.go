@@ -34,11 +34,21 @@ func (ss *session) send(m *wire.Send) {
 	if !ss.takeTokens(n) {
 		return
 	}
-	ss.s.store.Append(e, m.IdentityKey, func(res store.AppendResult, err error) { ss.sent(&e, n, res, err) })
+	// The callback keeps copies of what sent needs (one allocation, not the
+	// envelope as well).
+	s := sentEnv{to: e.To, id: e.ID, size: len(e.Body)}
+	ss.s.store.Append(e, m.IdentityKey, func(res store.AppendResult, err error) { ss.sent(s, n, res, err) })
+}
+
+// sentEnv is what the answer to a Send needs of its envelope.
+type sentEnv struct {
+	to   string
+	id   store.ID
+	size int // body bytes
 }
 
 // sent runs on the store's commit goroutine: it must not block.
-func (ss *session) sent(e *store.Envelope, tokens int, res store.AppendResult, err error) {
+func (ss *session) sent(e sentEnv, tokens int, res store.AppendResult, err error) {
 	m := ss.s.m
 	var code wire.Code
 	switch {
@@ -46,22 +56,22 @@ func (ss *session) sent(e *store.Envelope, tokens int, res store.AppendResult, e
 		ss.s.cfg.Logger.Error("relay: store envelope", "err", err)
 		m.MessagesRefused.WithLabelValues(metrics.RefusedError).Inc()
 		code = wire.CodeInternal
-		ss.s.resolved(e.To, e.ID)
+		ss.s.resolved(e.to, e.id)
 	case res.Status == store.Stored:
 		m.MessagesAccepted.Inc()
-		ss.s.bytesIn.Add(float64(len(e.Body)))
+		ss.s.bytesIn.Add(float64(e.size))
 		ss.s.updateMailboxGauges()
-		ss.s.resolved(e.To, e.ID) // before the wake: a pushed one no longer holds back the reader (pushed.go)
-		ss.s.cfg.Router.Notify(e.To)
+		ss.s.resolved(e.to, e.id) // before the wake: a pushed one no longer holds back the reader (pushed.go)
+		ss.s.cfg.Router.Notify(e.to)
 	case res.Status == store.Acked:
 		m.MessagesAccepted.Inc()
-		ss.s.bytesIn.Add(float64(len(e.Body)))
-		ss.s.resolved(e.To, e.ID)
+		ss.s.bytesIn.Add(float64(e.size))
+		ss.s.resolved(e.to, e.id)
 	case res.Status == store.Duplicate:
 		// The original may be stored without its Notify (its Accepted was
 		// lost with a node or connection): wake the recipient again.
 		m.MessagesDuplicate.Inc()
-		ss.s.cfg.Router.Notify(e.To)
+		ss.s.cfg.Router.Notify(e.to)
 	case res.Status == store.UnknownUser:
 		m.MessagesRefused.WithLabelValues(metrics.RefusedUnknownUser).Inc()
 		code = wire.CodeUnknownUser
@@ -72,21 +82,28 @@ func (ss *session) sent(e *store.Envelope, tokens int, res store.AppendResult, e
 		m.MessagesRefused.WithLabelValues(metrics.RefusedFull).Inc()
 		code = wire.CodeMailboxFull
 	}
-	ss.answerSend(answer{id: e.ID, code: code, tokens: tokens})
+	ss.answerSend(answer{id: e.id, code: code, tokens: tokens})
 }
 
-// ack deletes an envelope the recipient has stored.
+// ack deletes an envelope the recipient has stored. Its callback is made
+// once per session (not per Ack).
 func (ss *session) ack(a *wire.Ack) {
 	var id store.ID
 	copy(id[:], a.ID)
-	ss.s.store.Ack(ss.username(), id, func(res store.AckResult, err error) {
-		if err != nil || !res.Removed {
-			return
-		}
-		ss.s.m.MessagesAcked.Inc()
-		ss.s.m.DeliveryLatency.Observe(ss.s.now().Sub(res.SentAt).Seconds())
-		ss.s.updateMailboxGauges()
-	})
+	if ss.ackDone == nil {
+		ss.ackDone = ss.s.acked
+	}
+	ss.s.store.Ack(ss.username(), id, ss.ackDone)
+}
+
+// acked counts an Ack that removed an envelope (store goroutines).
+func (s *Server) acked(res store.AckResult, err error) {
+	if err != nil || !res.Removed {
+		return
+	}
+	s.m.MessagesAcked.Inc()
+	s.m.DeliveryLatency.Observe(s.now().Sub(res.SentAt).Seconds())
+	s.updateMailboxGauges()
 }
 
 // keyCache remembers the last identity keys that parsed, so that a stream

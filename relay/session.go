@@ -53,8 +53,9 @@ type session struct {
 	detach   func()                 // reader only
 	attached atomic.Uint64          // in-process router: this session's attachment; 0 when not its user's target
 
-	sendLim, fetchLim bucket   // reader only
-	keys              keyCache // reader only
+	sendLim, fetchLim bucket                       // reader only
+	keys              keyCache                     // reader only
+	ackDone           func(store.AckResult, error) // reader only: the Ack callback (mail.go), made once
 
 	scratch  scratchFrames // writer only
 	welcomed *string       // writer only: the login (ss.user value) whose Welcome was written last
