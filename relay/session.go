@@ -94,8 +94,9 @@ func (ss *session) run(ctx context.Context) {
 	stop := context.AfterFunc(ctx, func() { ss.fatal(wire.CodeShuttingDown) })
 	defer stop()
 	defer ss.logout()
+	var f wire.Frame // one per session (it escapes), cleared for every frame; handlers keep only its payloads
 	for {
-		var f wire.Frame
+		f = wire.Frame{}
 		if err := ss.hc.ReadFrame(&f); err != nil {
 			if isBadInput(err) {
 				ss.s.m.BadInput.WithLabelValues(metrics.BadFrame).Inc()
