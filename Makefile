@@ -37,6 +37,7 @@ bench: ## run the Go benchmarks and the load runs (p2pd bench); results in $(BIN
 	$(GO) build -o $(BIN)/ ./relay/cmd/p2p-relay ./daemon/cmd/p2pd
 	$(BIN)/p2pd bench --pairs 1 --rounds 2000 | tee $(BIN)/bench/load-pairs1.json
 	$(BIN)/p2pd bench --pairs 1 --rounds 4000 --senders 1 | tee $(BIN)/bench/load-pairs1-senders1.json
+	GOMAXPROCS=1 $(BIN)/p2pd bench --pairs 1 --rounds 4000 --senders 1 | tee $(BIN)/bench/load-pairs1-senders1-procs1.json
 	$(BIN)/p2pd bench --pairs 20 --rounds 200 | tee $(BIN)/bench/load-pairs20.json
 	$(BIN)/p2pd bench --pairs 200 --rounds 50 --size 200 | tee $(BIN)/bench/load-pairs200.json
 	$(BIN)/p2pd bench --pairs 200 --rounds 50 --size 200 --senders 1 | tee $(BIN)/bench/load-pairs200-senders1.json
