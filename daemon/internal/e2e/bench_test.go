@@ -1,6 +1,10 @@
 package e2e
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/securep2p/securep2p/wire/secp"
+)
 
 var benchPlain = make([]byte, 200)
 
@@ -105,6 +109,41 @@ func BenchmarkSessionSetup(b *testing.B) {
 			b.Fatal(err)
 		}
 		if _, err := s.Encrypt(benchPlain); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkDHTurnSendHalf: the sending half of a DH-ratchet turn, what a
+// paced turn costs at Encrypt: a fresh ratchet key and one root step
+// (ECDH + KDF_RK). The reference, keygen + ECDH, is this.
+func BenchmarkDHTurnSendHalf(b *testing.B) {
+	as, _ := establish(b, newParty(b, "alice", 0), newParty(b, "bob", 0))
+	st := as.st
+	if st.recvPub.IsZero() {
+		b.Fatal("no peer ratchet key to turn against")
+	}
+	for b.Loop() {
+		next, err := sendTurn(st)
+		if err != nil {
+			b.Fatal(err)
+		}
+		next.sendPriv.Wipe()
+	}
+}
+
+// BenchmarkDHTurnReceiveHalf: the receiving half, done when a message
+// under a new peer ratchet key is decrypted: one root step (ECDH + KDF_RK)
+// with our current ratchet key.
+func BenchmarkDHTurnReceiveHalf(b *testing.B) {
+	as, _ := establish(b, newParty(b, "alice", 0), newParty(b, "bob", 0))
+	peer, err := secp.GeneratePrivateKey()
+	if err != nil {
+		b.Fatal(err)
+	}
+	pub := peer.Public()
+	for b.Loop() {
+		if _, _, err := dhStep(&as.st.root, as.st.sendPriv, pub); err != nil {
 			b.Fatal(err)
 		}
 	}
