@@ -176,17 +176,25 @@ func TestOnlineDuplicateWaitsForOriginal(t *testing.T) {
 	}
 }
 
+// storedWhileAway registers bob, who then goes away, and has alice (who
+// stays connected, as ac) send him n envelopes, each Accepted; it returns
+// their ids in send order.
+func storedWhileAway(t *testing.T, r *testRelay, n int) (bob *user, ac *client, ids [][]byte) {
+	t.Helper()
+	bob = hopclient.NewUser(t, "bob", 0)
+	connectAs(t, r, bob, true).Conn.CloseWithError(0, "")
+	ac = connectAs(t, r, hopclient.NewUser(t, "alice", 0), true)
+	for range n {
+		ids = append(ids, ac.SendOK(bob, "stored while bob was away"))
+	}
+	return bob, ac, ids
+}
+
 // TestOnlineOrderAfterMailbox: envelopes stored while the recipient was
 // away come before those pushed once it is back, in send order.
 func TestOnlineOrderAfterMailbox(t *testing.T) {
 	r := heldRelay(t, time.Hour)
-	bob := hopclient.NewUser(t, "bob", 0)
-	connectAs(t, r, bob, true).Conn.CloseWithError(0, "")
-	ac := connectAs(t, r, hopclient.NewUser(t, "alice", 0), true)
-	var ids [][]byte
-	for range 3 {
-		ids = append(ids, ac.SendOK(bob, "stored"))
-	}
+	bob, ac, ids := storedWhileAway(t, r, 3)
 	bc := connectAs(t, r, bob, false)
 	for range 3 {
 		id := hopclient.NewMsgID()

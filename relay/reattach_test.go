@@ -209,13 +209,7 @@ func TestOldSessionStopsAfterReattach(t *testing.T) {
 // that window are still written after the Welcome, all in order.
 func TestWelcomeBeforeAnyDeliver(t *testing.T) {
 	r := heldRelay(t, time.Second)
-	bob := hopclient.NewUser(t, "bob", 0)
-	connectAs(t, r, bob, true).Conn.CloseWithError(0, "")
-	ac := connectAs(t, r, hopclient.NewUser(t, "alice", 0), true)
-	var ids [][]byte
-	for range 3 {
-		ids = append(ids, ac.SendOK(bob, "waiting in the mailbox"))
-	}
+	bob, ac, ids := storedWhileAway(t, r, 3)
 	live := hopclient.NewMsgID()
 	ids = append(ids, live)
 	hook := func(user string) {
