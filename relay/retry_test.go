@@ -18,7 +18,7 @@ import (
 type retrySpy struct{ got atomic.Bool }
 
 func (s *retrySpy) AddProducer() qlogwriter.Recorder { return s }
-func (s *retrySpy) Close() error                      { return nil }
+func (s *retrySpy) Close() error                     { return nil }
 func (s *retrySpy) RecordEvent(e qlogwriter.Event) {
 	if p, ok := e.(qlog.PacketReceived); ok && p.Header.PacketType == qlog.PacketTypeRetry {
 		s.got.Store(true)
