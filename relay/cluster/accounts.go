@@ -23,7 +23,7 @@ func (n *Node) CreateAccount(a store.Account, oneTime []wire.Prekey) error {
 		return store.ErrTooManyPrekeys
 	}
 	rec, err := encode(accountRec{PasswordHash: a.PasswordHash, IdentityKey: a.IdentityKey,
-		SignedPrekey: a.SignedPrekey, CreatedAt: millis(a.CreatedAt)})
+		SignedPrekey: a.SignedPrekey, CreatedAt: store.Millis(a.CreatedAt)})
 	if err != nil {
 		return err
 	}
@@ -48,7 +48,7 @@ func (n *Node) Account(username string) (store.Account, error) {
 		return store.Account{}, err
 	}
 	return store.Account{Username: username, PasswordHash: rec.PasswordHash, IdentityKey: rec.IdentityKey,
-		SignedPrekey: rec.SignedPrekey, CreatedAt: fromMillis(rec.CreatedAt)}, nil
+		SignedPrekey: rec.SignedPrekey, CreatedAt: store.FromMillis(rec.CreatedAt)}, nil
 }
 
 func (n *Node) account(username string) (accountRec, uint64, error) {

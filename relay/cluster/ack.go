@@ -117,7 +117,7 @@ func (n *Node) locate(user string, id store.ID) (deliveredEnv, bool, error) {
 	if err != nil {
 		return deliveredEnv{}, false, err
 	}
-	return deliveredEnv{seq: seq, size: int64(len(env.Body)), sentAt: fromMillis(env.SentAt)}, true, nil
+	return deliveredEnv{seq: seq, size: int64(len(env.Body)), sentAt: store.FromMillis(env.SentAt)}, true, nil
 }
 
 // deleteSeq removes the envelope at seq. removed is false when the stream

@@ -204,7 +204,7 @@ func (n *Node) publishBatch(ops []*appendOp) {
 func (n *Node) publishAsync(o *appendOp) {
 	e := &o.env
 	data, err := encode(envelopeRec{ID: e.ID[:], From: e.From, Body: e.Body,
-		SentAt: millis(e.SentAt), ExpiresAt: millis(e.ExpiresAt)})
+		SentAt: store.Millis(e.SentAt), ExpiresAt: store.Millis(e.ExpiresAt)})
 	if err == nil {
 		o.fut, err = n.js.PublishMsgAsync(&nats.Msg{Subject: mailSubject(e.To), Data: data},
 			jetstream.WithMsgID(msgID(e.To, e.ID)), jetstream.WithExpectStream(mailStream))
@@ -285,7 +285,7 @@ func (n *Node) recordIndexes(ops []*appendOp) {
 func (n *Node) recordIndex(o *appendOp) {
 	e := &o.env
 	key := indexKey(e.To, e.ID)
-	live, err := encode(indexRec{State: idxLive, Seq: o.ack.Sequence, Until: millis(e.ExpiresAt)})
+	live, err := encode(indexRec{State: idxLive, Seq: o.ack.Sequence, Until: store.Millis(e.ExpiresAt)})
 	if err != nil {
 		o.err = err
 		return

@@ -90,7 +90,7 @@ func (n *Node) pendingRound(ctx context.Context, user string, from uint64, width
 
 func toEnvelope(to string, s storedEnvelope) store.Envelope {
 	e := store.Envelope{To: to, From: s.From, Body: bytes.Clone(s.Body), Seq: s.seq,
-		SentAt: fromMillis(s.SentAt), ExpiresAt: fromMillis(s.ExpiresAt)}
+		SentAt: store.FromMillis(s.SentAt), ExpiresAt: store.FromMillis(s.ExpiresAt)}
 	copy(e.ID[:], s.ID)
 	return e
 }

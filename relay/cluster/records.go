@@ -93,20 +93,6 @@ func decodeMeta(b []byte) (metaRec, error) {
 	return r, nil
 }
 
-func millis(t time.Time) int64 {
-	if t.IsZero() {
-		return 0
-	}
-	return t.UnixMilli()
-}
-
-func fromMillis(ms int64) time.Time {
-	if ms == 0 {
-		return time.Time{}
-	}
-	return time.UnixMilli(ms)
-}
-
 // expired reports whether a deadline in Unix milliseconds has passed at now.
 func expired(untilMS int64, now time.Time) bool {
 	return untilMS != 0 && untilMS <= now.UnixMilli()

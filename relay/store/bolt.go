@@ -175,7 +175,7 @@ func (s *Bolt) CreateAccount(a Account, oneTime []wire.Prekey) error {
 		return ErrTooManyPrekeys
 	}
 	rec, err := encode(accountRec{PasswordHash: a.PasswordHash, IdentityKey: a.IdentityKey,
-		SignedPrekey: a.SignedPrekey, CreatedAt: millis(a.CreatedAt)})
+		SignedPrekey: a.SignedPrekey, CreatedAt: Millis(a.CreatedAt)})
 	if err != nil {
 		return err
 	}
@@ -203,7 +203,7 @@ func (s *Bolt) Account(username string) (Account, error) {
 	err := s.db.View(func(tx *bolt.Tx) error {
 		rec, err := getAccount(tx, username)
 		a = Account{Username: username, PasswordHash: rec.PasswordHash, IdentityKey: rec.IdentityKey,
-			SignedPrekey: rec.SignedPrekey, CreatedAt: fromMillis(rec.CreatedAt)}
+			SignedPrekey: rec.SignedPrekey, CreatedAt: FromMillis(rec.CreatedAt)}
 		return err
 	})
 	return a, err

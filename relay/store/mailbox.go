@@ -151,11 +151,11 @@ func (o *appendOp) put(b *boxState) error {
 	seq := o.env.Seq
 	o.s.forgetEmpty(o.env.To)
 	rec, err := encode(envelopeRec{ID: o.env.ID[:], From: o.env.From, Body: o.env.Body,
-		SentAt: millis(o.env.SentAt), ExpiresAt: millis(o.env.ExpiresAt)})
+		SentAt: Millis(o.env.SentAt), ExpiresAt: Millis(o.env.ExpiresAt)})
 	if err != nil {
 		return err
 	}
-	idx, err := encode(indexRec{Seq: seq, Until: millis(o.env.ExpiresAt), Size: o.env.Size(), SentAt: millis(o.env.SentAt)})
+	idx, err := encode(indexRec{Seq: seq, Until: Millis(o.env.ExpiresAt), Size: o.env.Size(), SentAt: Millis(o.env.SentAt)})
 	if err != nil {
 		return err
 	}
@@ -276,7 +276,7 @@ func (o *ackOp) apply(s *Bolt) error {
 	if err != nil {
 		return err
 	}
-	o.res = AckResult{Removed: true, SentAt: fromMillis(idx.SentAt), Size: idx.Size}
+	o.res = AckResult{Removed: true, SentAt: FromMillis(idx.SentAt), Size: idx.Size}
 	s.round.dirty = true
 	return b.index.Put(o.id[:], tomb)
 }
@@ -341,7 +341,7 @@ func (s *Bolt) Pending(username string, after uint64, now time.Time, max int) ([
 
 func toEnvelope(to string, seq uint64, r envelopeRec) Envelope {
 	e := Envelope{To: to, From: r.From, Body: bytes.Clone(r.Body), Seq: seq,
-		SentAt: fromMillis(r.SentAt), ExpiresAt: fromMillis(r.ExpiresAt)}
+		SentAt: FromMillis(r.SentAt), ExpiresAt: FromMillis(r.ExpiresAt)}
 	copy(e.ID[:], r.ID)
 	return e
 }

@@ -112,14 +112,17 @@ func decodeMeta(b []byte) (metaRec, error) {
 	return r, nil
 }
 
-func millis(t time.Time) int64 {
+// Millis is how the stored records (this package's and relay/cluster's)
+// encode a time: Unix milliseconds, 0 for the zero time.
+func Millis(t time.Time) int64 {
 	if t.IsZero() {
 		return 0
 	}
 	return t.UnixMilli()
 }
 
-func fromMillis(ms int64) time.Time {
+// FromMillis decodes a time encoded by [Millis].
+func FromMillis(ms int64) time.Time {
 	if ms == 0 {
 		return time.Time{}
 	}

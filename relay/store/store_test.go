@@ -374,7 +374,7 @@ func TestAckIndexWithoutSize(t *testing.T) {
 		t.Fatal(err)
 	}
 	err = s.db.Update(func(tx *bolt.Tx) error {
-		old, err := encode(indexRec{Seq: res.Seq, Until: millis(e.ExpiresAt)})
+		old, err := encode(indexRec{Seq: res.Seq, Until: Millis(e.ExpiresAt)})
 		if err != nil {
 			return err
 		}
