@@ -1,6 +1,7 @@
 package store
 
 import (
+	"fmt"
 	"testing"
 	"time"
 )
@@ -12,6 +13,14 @@ import (
 // resend appends e (again) and returns its answer. An append wrongly
 // taken is held until its Ack (none comes): that is reported instead of
 // waiting for ever.
+// wantDuplicate fails unless re-sending e is answered Duplicate.
+func wantDuplicate(t *testing.T, s *Bolt, e Envelope, what string) {
+	t.Helper()
+	if r := resend(t, s, e); r.Status != Duplicate {
+		t.Fatalf("%s: %v, want duplicate", what, r.Status)
+	}
+}
+
 func resend(t *testing.T, s *Bolt, e Envelope) AppendResult {
 	t.Helper()
 	select {
@@ -75,9 +84,7 @@ func TestKnownEmptyDuplicateAfterRestart(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer s2.Close()
-	if r := resend(t, s2, e); r.Status != Duplicate {
-		t.Fatalf("re-send after restart: %v", r.Status)
-	}
+	wantDuplicate(t, s2, e, "re-send after restart")
 	if n := len(rec2.pushed()); n != 0 {
 		t.Fatalf("duplicate pushed %d times", n)
 	}
@@ -92,13 +99,9 @@ func TestKnownEmptyForgottenOnWrite(t *testing.T) {
 		t.Fatalf("append: %v %v", r.res.Status, r.err)
 	}
 	rec.refuse.Store(false)
-	if r := resend(t, s, e); r.Status != Duplicate {
-		t.Fatalf("re-send of a stored id: %v", r.Status)
-	}
+	wantDuplicate(t, s, e, "re-send of a stored id")
 	ackSync(s, "bob", e.ID)
-	if r := resend(t, s, e); r.Status != Duplicate {
-		t.Fatalf("re-send of an acked stored id: %v", r.Status)
-	}
+	wantDuplicate(t, s, e, "re-send of an acked stored id")
 	if n := len(rec.pushed()); n != 1 {
 		t.Fatalf("pushed %d envelopes, want only the first", n)
 	}
@@ -109,9 +112,7 @@ func TestKnownEmptyAckedIDStaysDuplicate(t *testing.T) {
 	pushAcked(t, s, rec, env("bob", "learn", time.Now().Add(time.Hour)))
 	e := env("bob", "acked while held", time.Now().Add(time.Hour))
 	pushAcked(t, s, rec, e)
-	if r := resend(t, s, e); r.Status != Duplicate {
-		t.Fatalf("re-send: %v", r.Status)
-	}
+	wantDuplicate(t, s, e, "re-send")
 }
 
 func TestKnownEmptyQuotaAfterWrite(t *testing.T) {
@@ -197,9 +198,7 @@ func TestKnownEmptyTombstoneStaysDuplicate(t *testing.T) {
 		t.Fatalf("append to a mailbox of tombstones opened %d transactions", n)
 	}
 	n := len(rec.pushed())
-	if r := resend(t, s, e); r.Status != Duplicate {
-		t.Fatalf("re-send of a tombstoned id: %v", r.Status)
-	}
+	wantDuplicate(t, s, e, "re-send of a tombstoned id")
 	if res := ackSync(s, "bob", e.ID); res.Removed {
 		t.Fatal("second ack of a tombstoned id removed something")
 	}
@@ -215,9 +214,7 @@ func TestKnownEmptyTooManyTombstones(t *testing.T) {
 	pushAcked(t, s, rec, env("bob", "looked up", time.Now().Add(time.Hour)))
 	n := len(rec.pushed())
 	for i, e := range envs {
-		if r := resend(t, s, e); r.Status != Duplicate {
-			t.Fatalf("re-send %d of a tombstoned id: %v", i, r.Status)
-		}
+		wantDuplicate(t, s, e, fmt.Sprintf("re-send %d of a tombstoned id", i))
 	}
 	if len(rec.pushed()) != n {
 		t.Fatal("tombstoned id pushed again")
