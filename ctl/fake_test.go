@@ -2,17 +2,14 @@ package ctl
 
 import (
 	"encoding/json"
-	"net"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/securep2p/securep2p/daemon/api"
+	"github.com/securep2p/securep2p/daemon/client/clienttest"
 )
 
 // fakeDaemon implements the control API with canned data on a real Unix
@@ -47,21 +44,7 @@ func newFake(t *testing.T) (*fakeDaemon, string) {
 	for pattern, h := range f.handlers() {
 		mux.HandleFunc(pattern, h)
 	}
-	dir, err := os.MkdirTemp("", "p2pctl")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	path := filepath.Join(dir, api.SocketName)
-	ln, err := net.Listen("unix", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewUnstartedServer(mux)
-	srv.Listener.Close()
-	srv.Listener = ln
-	srv.Start()
-	t.Cleanup(srv.Close)
+	path := clienttest.Serve(t, mux)
 	return f, path
 }
 

@@ -2,37 +2,15 @@ package client
 
 import (
 	"encoding/json"
-	"net"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/securep2p/securep2p/daemon/api"
+	"github.com/securep2p/securep2p/daemon/client/clienttest"
 )
 
-// serve runs h on a real Unix socket in a short temporary directory and
-// returns the socket path.
-func serve(t *testing.T, h http.Handler) string {
-	t.Helper()
-	dir, err := os.MkdirTemp("", "p2pc")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	path := filepath.Join(dir, api.SocketName)
-	ln, err := net.Listen("unix", path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewUnstartedServer(h)
-	srv.Listener.Close()
-	srv.Listener = ln
-	srv.Start()
-	t.Cleanup(srv.Close)
-	return path
-}
+// serve runs h on a real Unix socket and returns its path.
+func serve(t *testing.T, h http.Handler) string { return clienttest.Serve(t, h) }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {
 	w.Header().Set("Content-Type", api.ContentTypeJSON)
