@@ -11,12 +11,17 @@ type bucket struct {
 	last   time.Time
 }
 
+// take spends a token at now. Callers read the clock before taking the
+// limiter's lock, so now may be slightly older than the last take: such a
+// take refills nothing (it must not drain the bucket) and last stays.
 func (b *bucket) take(now time.Time, rate, burst float64) bool {
 	if b.last.IsZero() {
 		b.tokens, b.last = burst, now
 	}
-	b.tokens = min(burst, b.tokens+now.Sub(b.last).Seconds()*rate)
-	b.last = now
+	if now.After(b.last) {
+		b.tokens = min(burst, b.tokens+now.Sub(b.last).Seconds()*rate)
+		b.last = now
+	}
 	if b.tokens < 1 {
 		return false
 	}
