@@ -3,7 +3,9 @@ package relay
 import (
 	"bufio"
 	"flag"
+	"fmt"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -11,6 +13,7 @@ import (
 	"time"
 
 	"github.com/securep2p/securep2p/relay/relaytest/hopclient"
+	"github.com/securep2p/securep2p/relay/store"
 )
 
 var idleConns = flag.Int("idleconns", 1000, "connections BenchmarkIdleConnections holds (10000 needs ~1.5 GB in the test process)")
@@ -38,21 +41,69 @@ func BenchmarkIdleConnections(b *testing.B) {
 	b.ReportMetric(float64(n), "conns")
 }
 
+// BenchmarkIdleSessions is BenchmarkIdleConnections with every connection
+// logged in (Resume) as its own user, as the daemons of a real relay are:
+// the user's accounts are written into the relay's store file before it
+// starts (no Argon2id), each connection resumes, reads its (empty)
+// mailbox and stays idle.
+func BenchmarkIdleSessions(b *testing.B) {
+	bin := buildRelay(b)
+	dir := b.TempDir()
+	n := *idleConns
+	users := make([]*user, n)
+	st, err := store.Open(filepath.Join(dir, DatabaseFile), store.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i := range users {
+		users[i] = hopclient.NewUser(b, fmt.Sprintf("idle%d", i), 0)
+		err := st.CreateAccount(store.Account{Username: users[i].Name, PasswordHash: []byte("unused"),
+			IdentityKey: users[i].IDKey(), SignedPrekey: users[i].SPK, CreatedAt: time.Now()}, nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := st.Close(); err != nil {
+		b.Fatal(err)
+	}
+	p := startProc(b, bin, dir, "--max-conns-per-addr", "100000", "--idle-timeout", "10m",
+		"--handshake-timeout", "1m", "--auth-rate", "1e9", "--auth-burst", "1000000")
+	hopclient.Dial(b, p.addr, p.key).Sync()
+	time.Sleep(500 * time.Millisecond)
+	before := rssBytes(b, p.cmd.Process.Pid)
+	b.ResetTimer()
+	dialers(n, func(i int) {
+		c := hopclient.Dial(b, p.addr, p.key)
+		hopclient.MustWelcome(b, c.Resume(users[i]))
+		c.Sync()
+	})
+	b.StopTimer()
+	time.Sleep(2 * time.Second) // let handshake garbage be collected
+	after := rssBytes(b, p.cmd.Process.Pid)
+	b.ReportMetric(float64(after-before)/float64(n), "rss-B/conn")
+	b.ReportMetric(float64(n), "conns")
+}
+
 // openIdle dials n connections with 8 dialers; each completes the hop
 // handshake and proves the relay serves it (Ping/Pong), then stays idle.
 func openIdle(b *testing.B, p *relayProc, n int) {
+	dialers(n, func(int) { hopclient.Dial(b, p.addr, p.key).Sync() })
+}
+
+// dialers runs open(0) ... open(n-1) on 8 goroutines.
+func dialers(n int, open func(i int)) {
 	var wg sync.WaitGroup
-	next := make(chan struct{}, n)
-	for range n {
-		next <- struct{}{}
+	next := make(chan int, n)
+	for i := range n {
+		next <- i
 	}
 	close(next)
 	for range 8 {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for range next {
-				hopclient.Dial(b, p.addr, p.key).Sync()
+			for i := range next {
+				open(i)
 			}
 		}()
 	}
