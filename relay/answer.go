@@ -61,6 +61,7 @@ func (ss *session) answerSend(a answer) {
 	case ss.live <- struct{}{}:
 	default:
 	}
+	ss.kick()
 }
 
 // writeAnswers writes the queued answers and gives their tokens back.

@@ -96,6 +96,9 @@ type Config struct {
 	// its ceiling too when above the store's MaxAckWait (2s). Default: the
 	// store's (100ms).
 	ackWait time.Duration
+	// writerLinger is how long a session's writer goroutine waits for more
+	// work before it exits (tests only). Default 1s.
+	writerLinger time.Duration
 }
 
 func (c *Config) populate() {
@@ -118,6 +121,7 @@ func (c *Config) populate() {
 	setDur(&c.IdleTimeout, 60*time.Second)
 	setDur(&c.MailboxTTL, 30*24*time.Hour)
 	setDur(&c.SweepInterval, time.Minute)
+	setDur(&c.writerLinger, time.Second)
 	setDur(&c.LoginLockout, time.Hour)
 	setInt(&c.MaxConnsPerAddr, 32)
 	setInt(&c.RetryAbove, 64)

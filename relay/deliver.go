@@ -43,6 +43,7 @@ func (ss *session) offer(e *store.Envelope) bool {
 	case ss.live <- struct{}{}:
 	default:
 	}
+	ss.kick()
 	return true
 }
 

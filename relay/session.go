@@ -22,9 +22,12 @@ const (
 
 // session is one authenticated-or-not client connection. The reader
 // goroutine (run) owns request handling; the writer goroutine (writeLoop)
-// is the only one touching hc.WriteFrame and bs's write buffer. Lock
-// order: liveMu is a leaf (held only to append to or swap pushQ and
-// answers).
+// is the only one touching hc.WriteFrame and bs's write buffer. The
+// writer runs only while there is something to write: it exits when idle
+// for writerLinger and whoever queues work next starts it again (kick), so
+// an idle connection holds one goroutine of ours, not two (a busy one
+// keeps its writer, and its grown stack). Lock order: liveMu is a
+// leaf (held only to append to or swap pushQ and answers).
 type session struct {
 	s      *Server
 	conn   *quic.Conn
@@ -39,6 +42,7 @@ type session struct {
 	live    chan struct{} // cap 1: pushQ or answers have entries
 	closing chan struct{} // closed by fatal: writer flushes and closes
 	done    chan struct{} // closed when the writer has finished
+	writing atomic.Bool   // a writer goroutine is running (see kick)
 
 	liveMu  sync.Mutex
 	pushQ   []*store.Envelope // live envelopes in Seq order (bounded); guarded by liveMu
@@ -58,6 +62,7 @@ type session struct {
 	ackDone           func(store.AckResult, error) // reader only: the Ack callback (mail.go), made once
 
 	scratch  scratchFrames // writer only
+	linger   *time.Timer   // writer only: ends an idle writer (see serve); nil until first needed
 	welcomed *string       // writer only: the login (ss.user value) whose Welcome was written last
 	cursorOf *string       // writer only: the login (ss.user value) the cursor belongs to
 	cursor   uint64        // writer only: last Seq written
@@ -78,6 +83,17 @@ func (ss *session) Notify() {
 	case ss.wake <- struct{}{}:
 	default:
 	}
+	ss.kick()
+}
+
+// kick starts the writer unless one is running. Everything that gives the
+// writer work (out, wake, live, closing) calls it after queueing the work;
+// the writer, before it exits idle, clears writing and then looks at the
+// same channels again (writeLoop), so no work is left without a writer.
+func (ss *session) kick() {
+	if ss.writing.CompareAndSwap(false, true) {
+		go ss.writeLoop()
+	}
 }
 
 func (ss *session) username() string {
@@ -90,7 +106,6 @@ func (ss *session) username() string {
 // run is the reader. It returns when the connection ends; it then waits
 // for the writer to finish.
 func (ss *session) run(ctx context.Context) {
-	go ss.writeLoop()
 	stop := context.AfterFunc(ctx, func() { ss.fatal(wire.CodeShuttingDown) })
 	defer stop()
 	defer ss.logout()
@@ -122,6 +137,7 @@ func (ss *session) fatal(code wire.Code) {
 		}
 		close(ss.closing)
 	})
+	ss.kick()
 }
 
 // queued is a reply for the writer. login is set on a Welcome: the writer
@@ -138,6 +154,7 @@ func (ss *session) reply(f *wire.Frame) { ss.enqueue(queued{f: f}) }
 func (ss *session) enqueue(q queued) {
 	select {
 	case ss.out <- q:
+		ss.kick()
 	case <-ss.closing:
 		ss.s.m.QueueDrops.WithLabelValues(metrics.DropClosed).Inc()
 	}
@@ -151,57 +168,127 @@ func sendError(id []byte, code wire.Code) *wire.Frame {
 	return &wire.Frame{Error: &wire.Error{Code: code, Message: code.String(), ID: id}}
 }
 
+// What serve stopped for (writerBusy: it goes on).
+const (
+	writerBusy    = iota
+	writerIdle    // nothing to write for writerLinger: the goroutine may exit
+	writerClosing // the session closes: finish
+	writerFailed  // a write failed: close the session
+)
+
 // writeLoop is the writer: queued frames first, then live envelopes and
 // mailbox reads in Seq order. It flushes the stream buffer only when it
-// has nothing more to write, so bursts leave in few stream Writes.
+// has nothing more to write, so bursts leave in few stream Writes. Idle,
+// it exits (kick starts the next one); its state is in the session. The
+// writer that sees the session closing finishes it and closes done, and
+// leaves writing set: no writer starts after that.
 func (ss *session) writeLoop() {
-	defer close(ss.done)
-	if !ss.serve() {
-		ss.fatal(0)
+	for {
+		switch ss.serve() {
+		case writerIdle:
+			ss.writing.Store(false)
+			if !ss.hasWork() || !ss.writing.CompareAndSwap(false, true) {
+				return // nothing queued, or a kick started the next writer
+			}
+		case writerFailed:
+			ss.fatal(0)
+			fallthrough
+		default:
+			ss.finish()
+			close(ss.done)
+			return
+		}
 	}
-	ss.finish()
 }
 
-// serve writes until the session closes; it reports false on a write
-// failure.
-func (ss *session) serve() bool {
+// hasWork reports whether anything was queued for the writer (or the
+// session is closing) since it last looked.
+func (ss *session) hasWork() bool {
+	select {
+	case <-ss.closing:
+		return true
+	default:
+	}
+	return len(ss.out) > 0 || len(ss.wake) > 0 || len(ss.live) > 0
+}
+
+// serve writes until there is nothing left to write or the session
+// closes.
+func (ss *session) serve() int {
 	for {
 		select {
 		case <-ss.closing:
-			return true
+			return writerClosing
 		default:
 		}
 		if !ss.flushQueued() || !ss.writeAnswers() {
-			return false
+			return writerFailed
 		}
 		// A login whose Welcome is still queued gets nothing yet: the live
 		// queue keeps its envelopes, the Welcome's write asks for a read.
 		pending := ss.loginPending()
 		if !pending && !ss.deliverPushed() {
-			return false
+			return writerFailed
 		}
 		if ss.needPull && !pending {
 			ss.needPull = false
 			if !ss.pull(0) {
-				return false
+				return writerFailed
 			}
 			continue
 		}
 		if !ss.flush() {
-			return false
+			return writerFailed
 		}
-		select {
-		case q := <-ss.out:
-			if !ss.writeQueued(q) {
-				return false
-			}
-		case <-ss.wake:
-			ss.needPull = true
-		case <-ss.live:
-		case <-ss.closing:
-			return true
+		if st := ss.await(); st != writerBusy {
+			return st
 		}
 	}
+}
+
+// await waits for the next work: a reply (written here), a mailbox wake,
+// live envelopes or answers (serve's next round takes them) or the
+// session closing. After writerLinger without any it reports writerIdle.
+func (ss *session) await() int {
+	select { // in a busy session most waits end here, without a timer
+	case q := <-ss.out:
+		return ss.written(q)
+	case <-ss.wake:
+		ss.needPull = true
+	case <-ss.live:
+	case <-ss.closing:
+	default:
+		return ss.awaitLinger()
+	}
+	return writerBusy
+}
+
+func (ss *session) awaitLinger() int {
+	if ss.linger == nil {
+		ss.linger = time.NewTimer(ss.s.cfg.writerLinger)
+	} else {
+		ss.linger.Reset(ss.s.cfg.writerLinger)
+	}
+	defer ss.linger.Stop()
+	select {
+	case q := <-ss.out:
+		return ss.written(q)
+	case <-ss.wake:
+		ss.needPull = true
+	case <-ss.live:
+	case <-ss.closing:
+	case <-ss.linger.C:
+		return writerIdle
+	}
+	return writerBusy
+}
+
+// written writes a reply taken from the queue.
+func (ss *session) written(q queued) int {
+	if !ss.writeQueued(q) {
+		return writerFailed
+	}
+	return writerBusy
 }
 
 // writeQueued writes a reply; a Welcome's login becomes the one the
