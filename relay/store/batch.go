@@ -19,14 +19,16 @@ type op interface {
 
 // roundInfo is the state of one group-commit round (commit goroutine only).
 type roundInfo struct {
-	now   time.Time
-	wrote map[string]bool // recipients with an envelope written this round
-	dirty bool            // something was written: commit, else roll back
-	final bool            // closing: hold nothing
-	due   []*appendOp
-	boxes map[string]*boxState // mailboxes touched in this round
-	tx    *bolt.Tx             // the round's write transaction; nil until needed (roundTx)
-	txs   atomic.Uint64        // write transactions begun by rounds (tests)
+	now     time.Time
+	wrote   map[string]bool // recipients with an envelope written this round
+	dirty   bool            // something was written: commit, else roll back
+	written int             // envelopes written in this round (noteRound)
+	pushed  int             // envelopes pushed (held) in this round (noteRound)
+	final   bool            // closing: hold nothing
+	due     []*appendOp
+	boxes   map[string]*boxState // mailboxes touched in this round
+	tx      *bolt.Tx             // the round's write transaction; nil until needed (roundTx)
+	txs     atomic.Uint64        // write transactions begun by rounds (tests)
 }
 
 // submit queues o for the commit goroutine, or fails it when closed.
@@ -108,8 +110,9 @@ func (s *Bolt) commit(due []*appendOp, batch []op) {
 	start := time.Now()
 	clear(s.round.wrote)
 	clear(s.round.boxes)
-	s.round.dirty = false
+	s.round.dirty, s.round.written, s.round.pushed = false, 0, 0
 	err := s.runRound(due, batch)
+	s.noteRound()
 	if s.opts.OnCommit != nil && s.round.dirty {
 		s.opts.OnCommit(time.Since(start), len(due)+len(batch), err)
 	}
@@ -120,6 +123,16 @@ func (s *Bolt) commit(due []*appendOp, batch []op) {
 		if !o.waiting() {
 			o.finish(err)
 		}
+	}
+}
+
+// noteRound decides, from a round that wrote or pushed envelopes, whether
+// appends encode their records before they are queued (newAppendOp): when
+// it wrote more than it pushed (recipients offline), the next ones will
+// most likely be written too.
+func (s *Bolt) noteRound() {
+	if w, p := s.round.written, s.round.pushed; w+p > 0 {
+		s.eager.Store(w > p)
 	}
 }
 

@@ -20,12 +20,19 @@ import (
 //	mail/<username>/meta           -> metaRec (count and bytes of live envelopes)
 //	mail/<username>/m/<seq u64 BE> -> envelopeRec
 //	mail/<username>/i/<id>         -> indexRec (live envelope or ack tombstone)
+//	mail/<username>/j/<id>         -> indexRec, the recent part of the index (recent.go)
+//
+// A file written before the recent index existed opens and works as it is
+// (upgrade in place). The reverse does not hold: a relay older than the
+// recent index ignores j and so forgets up to recentMax ids per mailbox;
+// do not downgrade a relay across this change.
 var (
 	bucketAccounts = []byte("accounts")
 	bucketPrekeys  = []byte("prekeys")
 	bucketMail     = []byte("mail")
 	bucketMsgs     = []byte("m")
 	bucketIndex    = []byte("i")
+	bucketRecent   = []byte("j")
 	keyMeta        = []byte("meta")
 )
 
@@ -104,6 +111,7 @@ type Bolt struct {
 
 	messages atomic.Int64
 	bytes    atomic.Int64
+	eager    atomic.Bool // appends encode their records (newAppendOp)
 
 	held     heldSet             // envelopes pushed and awaiting their Ack
 	round    roundInfo           // commit goroutine only
@@ -113,6 +121,9 @@ type Bolt struct {
 	keys     map[string][]byte   // commit goroutine only: identity keys
 	empty    map[string]emptyBox // commit goroutine only: mailboxes known empty (roundcache.go)
 	emptyIDs int                 // commit goroutine only: tombstone ids listed in empty
+	// recentMax is the size at which a recent index is merged (recent.go):
+	// the recentMax constant; tests lower it before the first append.
+	recentMax uint64
 }
 
 var _ Store = (*Bolt)(nil)
@@ -129,7 +140,8 @@ func Open(path string, opts Options) (*Bolt, error) {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)
 	}
 	s := &Bolt{db: db, opts: opts, ops: make(chan op, 4*opts.MaxBatch), done: make(chan struct{}), wake: make(chan struct{}, 1),
-		seqs: map[string]uint64{}, keys: map[string][]byte{}, empty: map[string]emptyBox{}}
+		seqs: map[string]uint64{}, keys: map[string][]byte{}, empty: map[string]emptyBox{},
+		recentMax: recentMax}
 	s.held.init(opts.AckedMemory, opts.AckWait, opts.MaxAckWait)
 	if err := s.init(); err != nil {
 		db.Close()

@@ -10,7 +10,7 @@ import (
 // the scan of a mailbox stops at the first one not yet expired (the TTL is
 // the same for every envelope of a run, so expiry follows sequence order;
 // Pending skips any expired envelope the scan did not reach). Tombstones
-// are scanned in full.
+// are scanned in full, in both parts of the index (recent.go).
 func (s *Bolt) Expire(now time.Time) (ExpireResult, error) {
 	var res ExpireResult
 	nowMS := now.UnixMilli()
@@ -25,7 +25,11 @@ func (s *Bolt) Expire(now time.Time) (ExpireResult, error) {
 			if err != nil {
 				return err
 			}
-			return expireTombstones(box.Bucket(bucketIndex), nowMS)
+			index := box.Bucket(bucketIndex)
+			if err := expireTombstones(box.Bucket(bucketRecent), index, nowMS); err != nil {
+				return err
+			}
+			return expireTombstones(index, nil, nowMS)
 		})
 	})
 	if err == nil {
@@ -36,7 +40,7 @@ func (s *Bolt) Expire(now time.Time) (ExpireResult, error) {
 }
 
 func expireMessages(box *bolt.Bucket, nowMS int64) (n int, freed int64, err error) {
-	msgs, index := box.Bucket(bucketMsgs), box.Bucket(bucketIndex)
+	msgs, index, recent := box.Bucket(bucketMsgs), box.Bucket(bucketIndex), box.Bucket(bucketRecent)
 	if msgs == nil || index == nil {
 		return 0, 0, nil
 	}
@@ -55,13 +59,20 @@ func expireMessages(box *bolt.Bucket, nowMS int64) (n int, freed int64, err erro
 		if err := index.Delete(rec.ID); err != nil {
 			return n, freed, err
 		}
+		if recent != nil {
+			if err := recent.Delete(rec.ID); err != nil {
+				return n, freed, err
+			}
+		}
 		n++
 		freed += int64(len(rec.Body))
 	}
 	return n, freed, nil
 }
 
-func expireTombstones(index *bolt.Bucket, nowMS int64) error {
+// expireTombstones deletes index's expired tombstones and, from shadowed
+// (when not nil), the entries they shadow (recent.go).
+func expireTombstones(index, shadowed *bolt.Bucket, nowMS int64) error {
 	if index == nil {
 		return nil
 	}
@@ -79,6 +90,9 @@ func expireTombstones(index *bolt.Bucket, nowMS int64) error {
 	for _, k := range dead {
 		if err == nil {
 			err = index.Delete(k)
+		}
+		if err == nil && shadowed != nil {
+			err = shadowed.Delete(k)
 		}
 	}
 	return err

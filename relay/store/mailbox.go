@@ -7,23 +7,27 @@ import (
 	bolt "go.etcd.io/bbolt"
 )
 
-// mailbox returns username's mailbox buckets, creating them when create is set.
-func mailbox(tx *bolt.Tx, username string, create bool) (box, msgs, index *bolt.Bucket, err error) {
+// mailbox returns username's mailbox buckets, creating them when create is
+// set. recent may be nil when create is not set (see recent.go).
+func mailbox(tx *bolt.Tx, username string, create bool) (box, msgs, index, recent *bolt.Bucket, err error) {
 	root := tx.Bucket(bucketMail)
 	if !create {
 		if box = root.Bucket([]byte(username)); box == nil {
-			return nil, nil, nil, nil
+			return nil, nil, nil, nil, nil
 		}
-		return box, box.Bucket(bucketMsgs), box.Bucket(bucketIndex), nil
+		return box, box.Bucket(bucketMsgs), box.Bucket(bucketIndex), box.Bucket(bucketRecent), nil
 	}
 	if box, err = root.CreateBucketIfNotExists([]byte(username)); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
 	if msgs, err = box.CreateBucketIfNotExists(bucketMsgs); err != nil {
-		return nil, nil, nil, err
+		return nil, nil, nil, nil, err
 	}
-	index, err = box.CreateBucketIfNotExists(bucketIndex)
-	return box, msgs, index, err
+	if index, err = box.CreateBucketIfNotExists(bucketIndex); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	recent, err = box.CreateBucketIfNotExists(bucketRecent)
+	return box, msgs, index, recent, err
 }
 
 func putMeta(box *bolt.Bucket, m metaRec) error {
@@ -36,7 +40,26 @@ func putMeta(box *bolt.Bucket, m metaRec) error {
 
 // Append implements [Mailboxes].
 func (s *Bolt) Append(e Envelope, wantKey []byte, done func(AppendResult, error)) {
-	s.submit(&appendOp{env: e, wantKey: wantKey, done: done})
+	s.submit(s.newAppendOp(e, wantKey, done))
+}
+
+// newAppendOp makes the append's op. While the last rounds wrote more
+// envelopes than they pushed (see noteRound), the envelope's record is
+// encoded here, on the caller's goroutine, rather than on the commit
+// goroutine (the serial part); a pushed envelope is mostly never written,
+// so it is encoded only when it is.
+func (s *Bolt) newAppendOp(e Envelope, wantKey []byte, done func(AppendResult, error)) *appendOp {
+	o := &appendOp{env: e, wantKey: wantKey, done: done}
+	if s.eager.Load() {
+		o.rec, o.recErr = encodeEnvelope(&o.env)
+	}
+	return o
+}
+
+// encodeEnvelope is e's stored record (its Seq is the key, not part of it).
+func encodeEnvelope(e *Envelope) ([]byte, error) {
+	return encode(envelopeRec{ID: e.ID[:], From: e.From, Body: e.Body,
+		SentAt: Millis(e.SentAt), ExpiresAt: Millis(e.ExpiresAt)})
 }
 
 type appendOp struct {
@@ -45,6 +68,8 @@ type appendOp struct {
 	done    func(AppendResult, error)
 	res     AppendResult
 	s       *Bolt
+	rec     []byte // the encoded record, nil until encoded (newAppendOp, put)
+	recErr  error  // its encoding error
 
 	held   bool // commit goroutine only: held in memory after a push
 	dupOf  bool // commit goroutine only: waits for a held original
@@ -81,7 +106,7 @@ func (o *appendOp) apply(s *Bolt) error {
 	if err != nil {
 		return err
 	}
-	if b.index.Get(o.env.ID[:]) != nil {
+	if _, v := b.lookup(o.env.ID[:]); v != nil {
 		o.res.Status = Duplicate
 		return nil
 	}
@@ -128,6 +153,7 @@ func (o *appendOp) push() bool {
 	}
 	s.held.hold(o, s.round.now)
 	if s.opts.Push(&o.env) {
+		s.round.pushed++
 		return true
 	}
 	s.held.unhold(o)
@@ -150,16 +176,13 @@ func (o *appendOp) writeHeld(s *Bolt) error {
 func (o *appendOp) put(b *boxState) error {
 	seq := o.env.Seq
 	o.s.forgetEmpty(o.env.To)
-	rec, err := encode(envelopeRec{ID: o.env.ID[:], From: o.env.From, Body: o.env.Body,
-		SentAt: Millis(o.env.SentAt), ExpiresAt: Millis(o.env.ExpiresAt)})
-	if err != nil {
-		return err
+	if o.rec == nil && o.recErr == nil {
+		o.rec, o.recErr = encodeEnvelope(&o.env)
 	}
-	idx, err := encode(indexRec{Seq: seq, Until: Millis(o.env.ExpiresAt), Size: o.env.Size(), SentAt: Millis(o.env.SentAt)})
-	if err != nil {
-		return err
+	if o.recErr != nil {
+		return o.recErr
 	}
-	if err := b.msgs.Put(u64key(seq), rec); err != nil {
+	if err := b.msgs.Put(u64key(seq), o.rec); err != nil {
 		return err
 	}
 	if b.msgs.Sequence() < seq {
@@ -167,10 +190,11 @@ func (o *appendOp) put(b *boxState) error {
 			return err
 		}
 	}
-	if err := b.index.Put(o.env.ID[:], idx); err != nil {
+	if err := b.putRecent(o.env.ID[:], liveIndex(seq)); err != nil {
 		return err
 	}
 	o.s.round.wrote[o.env.To], o.s.round.dirty = true, true
+	o.s.round.written++
 	o.res = AppendResult{Status: Stored, Seq: seq}
 	b.meta = metaRec{Count: b.meta.Count + 1, Bytes: b.meta.Bytes + o.env.Size()}
 	b.dirty = true
@@ -253,7 +277,7 @@ func (o *ackOp) apply(s *Bolt) error {
 	if b == nil || err != nil {
 		return err
 	}
-	raw := b.index.Get(o.id[:])
+	in, raw := b.lookup(o.id[:])
 	if raw == nil {
 		return nil
 	}
@@ -261,13 +285,8 @@ func (o *ackOp) apply(s *Bolt) error {
 	if err != nil || idx.Seq == 0 {
 		return err
 	}
-	if idx.SentAt == 0 {
-		if idx, err = indexFromEnvelope(b.msgs, idx); err != nil {
-			return err
-		}
-	}
 	s.forgetEmpty(o.user)
-	if err := b.msgs.Delete(u64key(idx.Seq)); err != nil {
+	if idx, err = takeEnvelope(b.msgs, idx); err != nil {
 		return err
 	}
 	b.meta = metaRec{Count: max(b.meta.Count-1, 0), Bytes: max(b.meta.Bytes-idx.Size, 0)}
@@ -278,7 +297,7 @@ func (o *ackOp) apply(s *Bolt) error {
 	}
 	o.res = AckResult{Removed: true, SentAt: FromMillis(idx.SentAt), Size: idx.Size}
 	s.round.dirty = true
-	return b.index.Put(o.id[:], tomb)
+	return b.putTomb(in, o.id[:], tomb)
 }
 
 func (o *ackOp) finish(err error) {
@@ -293,15 +312,28 @@ func (o *ackOp) finish(err error) {
 	}
 }
 
-// indexFromEnvelope fills an old index entry's size and send time from its
-// envelope record.
-func indexFromEnvelope(msgs *bolt.Bucket, idx indexRec) (indexRec, error) {
-	rec, err := decodeEnvelope(msgs.Get(u64key(idx.Seq)))
-	if err != nil {
-		return idx, err
+// takeEnvelope deletes the live entry idx's envelope record and returns
+// idx with the envelope's size, send time and expiry (a live entry holds
+// its Seq only; one written by an earlier version may hold them too, then
+// they are used as they are). One cursor seek finds the record for both.
+func takeEnvelope(msgs *bolt.Bucket, idx indexRec) (indexRec, error) {
+	key := u64key(idx.Seq)
+	c := msgs.Cursor()
+	k, v := c.Seek(key)
+	if !bytes.Equal(k, key) {
+		k, v = nil, nil
 	}
-	idx.Size, idx.SentAt, idx.Until = int64(len(rec.Body)), rec.SentAt, rec.ExpiresAt
-	return idx, nil
+	if idx.SentAt == 0 {
+		rec, err := decodeEnvelope(v)
+		if err != nil {
+			return idx, err
+		}
+		idx.Size, idx.SentAt, idx.Until = int64(len(rec.Body)), rec.SentAt, rec.ExpiresAt
+	}
+	if k == nil {
+		return idx, nil
+	}
+	return idx, c.Delete()
 }
 
 func removeEnvelope(box, msgs *bolt.Bucket, seq uint64, size int64) error {
@@ -319,7 +351,7 @@ func removeEnvelope(box, msgs *bolt.Bucket, seq uint64, size int64) error {
 func (s *Bolt) Pending(username string, after uint64, now time.Time, max int) ([]Envelope, error) {
 	var out []Envelope
 	err := s.db.View(func(tx *bolt.Tx) error {
-		box, msgs, _, err := mailbox(tx, username, false)
+		box, msgs, _, _, err := mailbox(tx, username, false)
 		if box == nil || err != nil {
 			return err
 		}

@@ -28,6 +28,8 @@ import (
 // boxState is one mailbox within a round.
 type boxState struct {
 	box, msgs, index *bolt.Bucket
+	recent           *bolt.Bucket // nil in a file written before it existed (recent.go)
+	recentN          uint64       // entries put into recent since it was emptied
 	meta             metaRec
 	dirty            bool // meta changed: written at the end of the round
 }
@@ -42,7 +44,7 @@ func (s *Bolt) roundBox(user string, create bool) (*boxState, error) {
 	if err != nil {
 		return nil, err
 	}
-	box, msgs, index, err := mailbox(tx, user, create)
+	box, msgs, index, recent, err := mailbox(tx, user, create)
 	if box == nil || err != nil {
 		if err == nil {
 			s.setEmpty(user, emptyBox{})
@@ -56,19 +58,27 @@ func (s *Bolt) roundBox(user string, create bool) (*boxState, error) {
 	// Envelopes are appended in Seq order: fill pages instead of splitting
 	// them half-full.
 	msgs.FillPercent = 0.9
-	b := &boxState{box: box, msgs: msgs, index: index, meta: meta}
+	b := &boxState{box: box, msgs: msgs, index: index, recent: recent, meta: meta}
+	if recent != nil {
+		b.recentN = recent.Sequence()
+	}
 	s.round.boxes[user] = b
 	s.learnEmpty(user, b)
 	return b, nil
 }
 
-// flushBoxes writes the metas changed in this round.
+// flushBoxes writes the metas changed in this round and merges full
+// recent indexes (recent.go).
 func (s *Bolt) flushBoxes() error {
 	for _, b := range s.round.boxes {
-		if b.dirty {
-			if err := putMeta(b.box, b.meta); err != nil {
-				return err
-			}
+		if !b.dirty {
+			continue
+		}
+		if err := putMeta(b.box, b.meta); err != nil {
+			return err
+		}
+		if err := b.flushRecent(s.recentMax); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -134,22 +144,27 @@ func (s *Bolt) knownEmpty(user string, id ID) (emptyBox, bool) {
 }
 
 // learnEmpty remembers b as empty when it holds no envelope and at most
-// maxTombs index entries (tombstones), which it lists. It runs when the
-// round first opens b, before the round adds anything to it. A round never
-// deletes an index entry (an Ack replaces it with a tombstone), so what
-// held when it was opened held before the round too, also when the round
-// is rolled back.
+// maxTombs index entries (tombstones, in either part of the index: see
+// recent.go), which it lists. It runs when the round first opens b, before
+// the round adds anything to it. A round never removes an id from the
+// index (an Ack gives it a tombstone; a merge moves entries from the
+// recent index to the main one), so what held when it was opened held
+// before the round too, also when the round is rolled back.
 func (s *Bolt) learnEmpty(user string, b *boxState) {
 	if b.meta != (metaRec{}) {
 		return
 	}
 	var tombs []ID
-	c := b.index.Cursor()
-	for k, _ := c.First(); k != nil; k, _ = c.Next() {
-		if len(tombs) == maxTombs || len(k) != len(ID{}) {
-			return
+	ok := true
+	forEachIndex(b.box, func(k, _ []byte) bool {
+		ok = len(tombs) < maxTombs && len(k) == len(ID{})
+		if ok {
+			tombs = append(tombs, ID(k))
 		}
-		tombs = append(tombs, ID(k))
+		return ok
+	})
+	if !ok {
+		return
 	}
 	s.setEmpty(user, emptyBox{seq: b.msgs.Sequence(), tombs: tombs})
 }
