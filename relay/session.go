@@ -250,20 +250,6 @@ func (ss *session) serve() int {
 // live envelopes or answers (serve's next round takes them) or the
 // session closing. After writerLinger without any it reports writerIdle.
 func (ss *session) await() int {
-	select { // in a busy session most waits end here, without a timer
-	case q := <-ss.out:
-		return ss.written(q)
-	case <-ss.wake:
-		ss.needPull = true
-	case <-ss.live:
-	case <-ss.closing:
-	default:
-		return ss.awaitLinger()
-	}
-	return writerBusy
-}
-
-func (ss *session) awaitLinger() int {
 	if ss.linger == nil {
 		ss.linger = time.NewTimer(ss.s.cfg.writerLinger)
 	} else {

@@ -42,17 +42,6 @@ func indexEntry(t *testing.T, s *Bolt, name []byte, id ID) (entry []byte, n int)
 	return entry, n
 }
 
-func ackErr(s *Bolt, user string, id ID) (AckResult, error) {
-	type r struct {
-		res AckResult
-		err error
-	}
-	ch := make(chan r, 1)
-	s.Ack(user, id, func(res AckResult, err error) { ch <- r{res, err} })
-	out := <-ch
-	return out.res, out.err
-}
-
 func mustStore(t *testing.T, s *Bolt, e Envelope) AppendResult {
 	t.Helper()
 	res, err := appendSync(s, e, nil)

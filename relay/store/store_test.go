@@ -62,20 +62,29 @@ func newID() ID {
 
 // appendSync appends and waits for the commit.
 func appendSync(s *Bolt, e Envelope, want []byte) (AppendResult, error) {
+	return wait(func(done func(AppendResult, error)) { s.Append(e, want, done) })
+}
+
+// wait runs start and waits for the result it reports to done.
+func wait[T any](start func(done func(T, error))) (T, error) {
 	type r struct {
-		res AppendResult
+		res T
 		err error
 	}
 	ch := make(chan r, 1)
-	s.Append(e, want, func(res AppendResult, err error) { ch <- r{res, err} })
+	start(func(res T, err error) { ch <- r{res, err} })
 	out := <-ch
 	return out.res, out.err
 }
 
 func ackSync(s *Bolt, user string, id ID) AckResult {
-	ch := make(chan AckResult, 1)
-	s.Ack(user, id, func(res AckResult, err error) { ch <- res })
-	return <-ch
+	res, _ := ackErr(s, user, id)
+	return res
+}
+
+// ackErr acks and waits for the result and its error.
+func ackErr(s *Bolt, user string, id ID) (AckResult, error) {
+	return wait(func(done func(AckResult, error)) { s.Ack(user, id, done) })
 }
 
 func env(to string, body string, exp time.Time) Envelope {
