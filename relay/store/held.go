@@ -153,7 +153,8 @@ func (h *heldSet) release(user string) bool {
 // remember adds k to the bounded set of ids acked while held.
 func (h *heldSet) remember(k heldKey) {
 	if len(h.acked) >= h.limit/2 {
-		h.old, h.acked = h.acked, make(map[heldKey]struct{}, h.limit/2)
+		clear(h.old) // reused: a fresh map of limit/2 entries per generation is garbage
+		h.old, h.acked = h.acked, h.old
 	}
 	h.acked[k] = struct{}{}
 }
