@@ -35,9 +35,11 @@
 //     streams (one) and receive windows, handshake and idle time, connections
 //     per address (and QUIC Retry when handshakes flood in), frame size (wire),
 //     write queues, mailbox count and bytes, prekeys, request rates.
-//   - Each connection has one reader and one writer goroutine; a slow
-//     recipient only slows itself: replies that find its queue full are
-//     counted drops, and envelopes stay in the mailbox for redelivery.
+//   - Each connection has one reader goroutine and at most one writer
+//     goroutine (started when there is something to write, gone after a
+//     second idle); a slow recipient only slows itself: replies that find
+//     its queue full are counted drops, and envelopes stay in the mailbox
+//     for redelivery.
 //   - Bad input closes only that connection (with an Error frame, or a QUIC
 //     application error code carrying the wire.Code, where possible) and is
 //     counted. Nothing secret reaches a log, error string or metric label.
