@@ -249,12 +249,16 @@ func (c *Conn) flush(deadline time.Time) {
 	}
 }
 
-// keepalive pings every interval and ends the connection with
-// [ErrRelaySilent] when nothing at all was read within silent after a
-// Ping. A relay that vanished without a word (crash, lost network, a
-// connection dropped without a QUIC close) is so noticed within
+// keepalive pings every interval (ping queues the Ping) and ends the
+// connection with [ErrRelaySilent] when nothing at all was read within
+// silent after a Ping. A relay that vanished without a word (crash, lost
+// network, a connection dropped without a QUIC close) is so noticed within
 // every+silent, not at QUIC's idle timeout.
-func (c *Conn) keepalive(every, silent time.Duration) {
+//
+// The frame count is taken before the Ping is queued: over loopback the
+// Pong can be read before this goroutine runs again after queueing it, and
+// counted after, it would pass for a frame older than the Ping.
+func (c *Conn) keepalive(every, silent time.Duration, ping func(n uint64)) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	deadline := time.NewTimer(silent)
@@ -266,11 +270,11 @@ func (c *Conn) keepalive(every, silent time.Duration) {
 		select {
 		case <-t.C:
 			n++
-			_ = c.TryWrite(&wire.Frame{Ping: &wire.Ping{N: n}})
 			if !armed {
 				seen, armed = c.received.Load(), true
 				deadline.Reset(silent)
 			}
+			ping(n)
 		case <-deadline.C:
 			if c.received.Load() == seen {
 				c.fail(ErrRelaySilent)
@@ -282,6 +286,10 @@ func (c *Conn) keepalive(every, silent time.Duration) {
 		}
 	}
 }
+
+// ping queues Ping n. When the queue is full the Ping is dropped and the
+// keepalive deadline runs as for a Ping lost on the way.
+func (c *Conn) ping(n uint64) { _ = c.TryWrite(&wire.Frame{Ping: &wire.Ping{N: n}}) }
 
 // relayClose turns the relay's QUIC close into the protocol error it
 // carries: the relay closes connections with a wire.Code as the QUIC

@@ -210,7 +210,7 @@ func (l *Link) serve(ctx context.Context, t transport, c *Conn) {
 	l.setPhase(PhaseConnected, "")
 	go c.readLoop(l.cfg.Handler)
 	go c.writeLoop(l.cfg.DrainTime)
-	go c.keepalive(l.cfg.KeepAlive, l.cfg.PongTimeout)
+	go c.keepalive(l.cfg.KeepAlive, l.cfg.PongTimeout, c.ping)
 	go func() {
 		if err := l.cfg.Handler.Up(ctx, c); err != nil {
 			c.fail(err)
