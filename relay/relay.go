@@ -96,7 +96,10 @@ type Server struct {
 	handshaking atomic.Int64
 	// attached runs (tests only) between a login's Attach and its Welcome
 	// being queued, to widen that window on purpose (auth.go).
-	attached  atomic.Pointer[func(user string)]
+	attached atomic.Pointer[func(user string)]
+	// idleExit runs (tests only) when a session's writer is about to exit
+	// idle, before it looks at its channels a last time (session.go).
+	idleExit  atomic.Pointer[func(ss *session)]
 	addr      atomic.Pointer[net.UDPAddr]
 	ready     atomic.Bool
 	serving   atomic.Bool

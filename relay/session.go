@@ -42,7 +42,8 @@ type session struct {
 	live    chan struct{} // cap 1: pushQ or answers have entries
 	closing chan struct{} // closed by fatal: writer flushes and closes
 	done    chan struct{} // closed when the writer has finished
-	writing atomic.Bool   // a writer goroutine is running (see kick)
+	writeMu sync.Mutex    // guards writing (kick, and a writer exiting idle)
+	writing bool          // a writer goroutine is running
 
 	liveMu  sync.Mutex
 	pushQ   []*store.Envelope // live envelopes in Seq order (bounded); guarded by liveMu
@@ -87,13 +88,27 @@ func (ss *session) Notify() {
 }
 
 // kick starts the writer unless one is running. Everything that gives the
-// writer work (out, wake, live, closing) calls it after queueing the work;
-// the writer, before it exits idle, clears writing and then looks at the
-// same channels again (writeLoop), so no work is left without a writer.
+// writer work (out, wake, live, closing) calls it after queueing the work.
+// A writer exits idle only after it found the channels empty under
+// writeMu (writeLoop): a kick taking writeMu before that exit leaves work
+// the writer then sees, one taking it after finds writing false. The
+// mutex, not atomics alone, orders the producers' queueing before the
+// writer's look at the channels (len is not a synchronizing operation).
 func (ss *session) kick() {
-	if ss.writing.CompareAndSwap(false, true) {
+	ss.writeMu.Lock()
+	start := !ss.writing
+	ss.writing = true
+	ss.writeMu.Unlock()
+	if start {
 		go ss.writeLoop()
 	}
+}
+
+// writerRunning reports whether a writer goroutine is running (tests).
+func (ss *session) writerRunning() bool {
+	ss.writeMu.Lock()
+	defer ss.writeMu.Unlock()
+	return ss.writing
 }
 
 func (ss *session) username() string {
@@ -186,9 +201,8 @@ func (ss *session) writeLoop() {
 	for {
 		switch ss.serve() {
 		case writerIdle:
-			ss.writing.Store(false)
-			if !ss.hasWork() || !ss.writing.CompareAndSwap(false, true) {
-				return // nothing queued, or a kick started the next writer
+			if ss.exitIdle() {
+				return
 			}
 		case writerFailed:
 			ss.fatal(0)
@@ -199,6 +213,21 @@ func (ss *session) writeLoop() {
 			return
 		}
 	}
+}
+
+// exitIdle ends an idle writer unless work was queued since it last
+// looked (see kick).
+func (ss *session) exitIdle() bool {
+	if hook := ss.s.idleExit.Load(); hook != nil {
+		(*hook)(ss)
+	}
+	ss.writeMu.Lock()
+	defer ss.writeMu.Unlock()
+	if ss.hasWork() {
+		return false
+	}
+	ss.writing = false
+	return true
 }
 
 // hasWork reports whether anything was queued for the writer (or the

@@ -2,6 +2,7 @@ package relay
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -34,7 +35,7 @@ func sessionOf(t *testing.T, r *testRelay, user string) *session {
 // waitWriterIdle waits (at most 10 s) until ss has no writer goroutine.
 func waitWriterIdle(t *testing.T, ss *session) {
 	t.Helper()
-	for deadline := time.Now().Add(10 * time.Second); ss.writing.Load(); time.Sleep(time.Millisecond) {
+	for deadline := time.Now().Add(10 * time.Second); ss.writerRunning(); time.Sleep(time.Millisecond) {
 		if time.Now().After(deadline) {
 			t.Fatal("the writer of an idle session is still running")
 		}
@@ -133,11 +134,64 @@ func TestWriterLingers(t *testing.T) {
 	bc.Sync()
 	ss := sessionOf(t, r, bob.Name)
 	time.Sleep(50 * time.Millisecond)
-	if !ss.writing.Load() {
+	if !ss.writerRunning() {
 		t.Fatal("the writer exited before its linger time")
 	}
 	noDeliver(t, bc.Sync())
-	if !ss.writing.Load() {
+	if !ss.writerRunning() {
 		t.Fatal("the writer exited between two replies")
+	}
+}
+
+// TestWriterChurn: with a linger of a microsecond, writers exit and start
+// around nearly every frame while Sends, pushes, answers and Acks cross;
+// every envelope still arrives once, in order, and every Send is answered
+// (a lost wakeup leaves a frame unwritten: Next fails after 10 s).
+func TestWriterChurn(t *testing.T) {
+	r := startRelay(t, Config{writerLinger: time.Microsecond})
+	bob := hopclient.NewUser(t, "bob", 0)
+	bc := connectAs(t, r, bob, true)
+	ac := connectAs(t, r, hopclient.NewUser(t, "alice", 0), true)
+	for burst := range 100 {
+		ids := make([][]byte, 1+burst%7)
+		for i := range ids {
+			ids[i] = hopclient.NewMsgID()
+			ac.Send(ids[i], bob, "churn")
+		}
+		receiveInOrder(t, bc, ids)
+		allAccepted(t, ac, ids)
+	}
+	noDeliver(t, bc.Sync())
+}
+
+// TestWriterSeesWorkQueuedAsItExits: a reply queued after the writer's
+// last round but before it exits (its kick finds the writer still
+// running, so it starts none) is written: the exiting writer looks at its
+// queue once more under writeMu and goes on instead.
+func TestWriterSeesWorkQueuedAsItExits(t *testing.T) {
+	r := startRelay(t, Config{writerLinger: lingerShort})
+	bob := hopclient.NewUser(t, "bob", 0)
+	bc := connectAs(t, r, bob, true)
+	bc.Sync()
+	ss := sessionOf(t, r, bob.Name)
+	waitWriterIdle(t, ss)
+	queued := make(chan struct{})
+	var once sync.Once
+	hook := func(s *session) {
+		if s == ss {
+			once.Do(func() {
+				s.reply(&wire.Frame{Pong: &wire.Pong{N: 42}})
+				close(queued)
+			})
+		}
+	}
+	r.srv.idleExit.Store(&hook)
+	bc.Write(&wire.Frame{Ping: &wire.Ping{N: 1}}) // starts a writer that will go idle again
+	if f := bc.Next(); f.Pong == nil || f.Pong.N != 1 {
+		t.Fatalf("got %v, want Pong 1", f.Type())
+	}
+	<-queued
+	if f := bc.Next(); f.Pong == nil || f.Pong.N != 42 {
+		t.Fatalf("got %v, want the Pong queued as the writer exited", f.Type())
 	}
 }
