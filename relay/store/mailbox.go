@@ -2,6 +2,7 @@ package store
 
 import (
 	"bytes"
+	"errors"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -286,7 +287,9 @@ func (o *ackOp) apply(s *Bolt) error {
 		return err
 	}
 	s.forgetEmpty(o.user)
-	if idx, err = takeEnvelope(b.msgs, idx); err != nil {
+	if idx, err = takeEnvelope(b.msgs, idx); err == errNoRecord {
+		return nil // see takeEnvelope; the id stays a Duplicate
+	} else if err != nil {
 		return err
 	}
 	b.meta = metaRec{Count: max(b.meta.Count-1, 0), Bytes: max(b.meta.Bytes-idx.Size, 0)}
@@ -312,6 +315,13 @@ func (o *ackOp) finish(err error) {
 	}
 }
 
+// errNoRecord: a live index entry holding only its Seq names no envelope
+// record. Nothing this version does leaves one (an envelope and its entry
+// go in one transaction); a file run by an older relay after this one
+// can (it ignores the recent index). The Ack then removes nothing rather
+// than failing the whole round it is in.
+var errNoRecord = errors.New("store: index entry without its envelope")
+
 // takeEnvelope deletes the live entry idx's envelope record and returns
 // idx with the envelope's size, send time and expiry (a live entry holds
 // its Seq only; one written by an earlier version may hold them too, then
@@ -324,6 +334,9 @@ func takeEnvelope(msgs *bolt.Bucket, idx indexRec) (indexRec, error) {
 		k, v = nil, nil
 	}
 	if idx.SentAt == 0 {
+		if k == nil {
+			return idx, errNoRecord
+		}
 		rec, err := decodeEnvelope(v)
 		if err != nil {
 			return idx, err

@@ -277,3 +277,35 @@ func TestLiveIndexEncoding(t *testing.T) {
 		}
 	}
 }
+
+// TestAckEntryWithoutRecord: a live index entry whose envelope record is
+// gone (as a relay older than the recent index, run on this file, leaves
+// when it expires an envelope) makes its Ack remove nothing, without an
+// error: the round it is in, with other users' appends, still commits.
+// The id stays a Duplicate.
+func TestAckEntryWithoutRecord(t *testing.T) {
+	s, _ := openTest(t, Options{})
+	mustCreate(t, s, "bob", 1, 0)
+	mustCreate(t, s, "carol", 2, 0)
+	e := env("bob", "expired by an older relay", time.Now().Add(time.Hour))
+	res, err := appendSync(s, e, nil)
+	if err != nil || res.Status != Stored {
+		t.Fatalf("append: %v %v", res.Status, err)
+	}
+	err = s.db.Update(func(tx *bolt.Tx) error {
+		return tx.Bucket(bucketMail).Bucket([]byte("bob")).Bucket(bucketMsgs).Delete(u64key(res.Seq))
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := ackErr(s, "bob", e.ID)
+	if err != nil || got.Removed {
+		t.Fatalf("ack: %+v %v, want nothing removed and no error", got, err)
+	}
+	if r, err := appendSync(s, env("carol", "unaffected", time.Now().Add(time.Hour)), nil); err != nil || r.Status != Stored {
+		t.Fatalf("append after: %v %v", r.Status, err)
+	}
+	if r, _ := appendSync(s, e, nil); r.Status != Duplicate {
+		t.Fatalf("re-send: %v, want Duplicate", r.Status)
+	}
+}
