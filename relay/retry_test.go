@@ -2,6 +2,7 @@ package relay
 
 import (
 	"context"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -73,5 +74,39 @@ func TestHandshakeCountReturnsToZero(t *testing.T) {
 			t.Fatalf("%d handshakes still counted after every handshake finished", r.srv.handshaking.Load())
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// cidSpy is a client-side qlog trace noting the length of the destination
+// connection ID (the relay's) of each 1-RTT packet the client sends.
+type cidSpy struct {
+	mu   sync.Mutex
+	lens map[int]int
+}
+
+func (s *cidSpy) AddProducer() qlogwriter.Recorder { return s }
+func (s *cidSpy) Close() error                     { return nil }
+func (s *cidSpy) RecordEvent(e qlogwriter.Event) {
+	if p, ok := e.(qlog.PacketSent); ok && p.Header.PacketType == qlog.PacketType1RTT {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.lens[p.Header.DestConnectionID.Len()]++
+	}
+}
+
+// TestRelayConnectionIDsAreLong: the relay's connection IDs are
+// connIDLength (16) bytes. With quic-go's default of 4, IDs collided among
+// 10,000 connections and quic-go sent one connection's packets elsewhere.
+func TestRelayConnectionIDsAreLong(t *testing.T) {
+	r := startRelay(t, Config{})
+	spy := &cidSpy{lens: map[int]int{}}
+	conf := &quic.Config{MaxIdleTimeout: 30 * time.Second,
+		Tracer: func(context.Context, bool, quic.ConnectionID) qlogwriter.Trace { return spy }}
+	c, _ := dialOwn(t, r, conf, true)
+	c.Sync()
+	spy.mu.Lock()
+	defer spy.mu.Unlock()
+	if len(spy.lens) != 1 || spy.lens[connIDLength] == 0 {
+		t.Fatalf("lengths of the relay's connection IDs in 1-RTT packets (length: packets): %v, want only %d", spy.lens, connIDLength)
 	}
 }
