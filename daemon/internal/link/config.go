@@ -50,7 +50,11 @@ type Config struct {
 	// Transport, when set, is the QUIC transport (one UDP socket) every
 	// connection of this link is dialled from; several links may share
 	// one (the load generator does). The caller owns it and closes it
-	// after Run returned. Default: nil, a new UDP socket per connection.
+	// after Run returned. Shared by many connections, it needs long
+	// connection IDs (ConnectionIDLength 16): quic-go's default 4-byte
+	// IDs collide among thousands of connections, and quic-go then
+	// misroutes one connection's packets to the other. Default: nil, a
+	// new UDP socket per connection (zero-length IDs, no collision).
 	Transport *quic.Transport
 
 	dial dialFunc // default dialQUIC; tests substitute a fake

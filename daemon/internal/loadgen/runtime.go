@@ -22,6 +22,18 @@ func setGCPercent(pct int) (restore func()) {
 	return func() { debug.SetGCPercent(old) }
 }
 
+// sharedConnIDLength is the length of the connection IDs the shared
+// socket's connections choose for themselves (what the relay addresses
+// its packets to). quic-go's default is 4 random bytes; among the tens of
+// thousands of IDs of a 10,000-connection run (each connection has up to
+// four) such IDs collide (birthday bound), and quic-go v0.65's transport
+// does not survive a collision: the connections' packets are then routed
+// to the wrong connection and dropped (a handshake that never completes,
+// or a connection that falls silent). 16 bytes (RFC 9000 allows 20) make
+// a collision negligible. A link with its own socket is not affected: a
+// single-use transport uses zero-length IDs.
+const sharedConnIDLength = 16
+
 // openSocket opens the one UDP socket (quic.Transport) every simulated
 // user dials from with --shared-socket, or returns nil without it (each
 // user's link then opens its own socket, as a real daemon does). quic-go
@@ -35,7 +47,7 @@ func openSocket(shared bool) (*quic.Transport, error) {
 	if err != nil {
 		return nil, fmt.Errorf("shared socket: %w", err)
 	}
-	return &quic.Transport{Conn: udp}, nil
+	return &quic.Transport{Conn: udp, ConnectionIDLength: sharedConnIDLength}, nil
 }
 
 // closeSocket closes a shared transport and its socket (after every user
