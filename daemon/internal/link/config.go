@@ -39,7 +39,7 @@ type Config struct {
 	OnState   func(State)                // called after every state change (not under a lock); nil = none
 
 	KeepAlive   time.Duration // Ping interval; default 15s
-	PongTimeout time.Duration // a Ping followed by this much silence ends the connection; default 5s
+	PongTimeout time.Duration // a Ping followed by this much silence ends the connection (up to 3x while QUIC packets still arrive); default 5s
 	DialTimeout time.Duration // QUIC dial + hop handshake; default 10s
 	MinBackoff  time.Duration // first reconnect delay; default 250ms
 	MaxBackoff  time.Duration // reconnect delay cap; default 30s

@@ -253,10 +253,14 @@ func (c *Conn) flush(deadline time.Time) {
 // connection with [ErrRelaySilent] when nothing at all was read within
 // silent after a Ping. A relay that vanished without a word (crash, lost
 // network, a connection dropped without a QUIC close) is so noticed within
-// every+silent, not at QUIC's idle timeout.
+// every+silent, not at QUIC's idle timeout. A relay whose QUIC packets
+// still arrive (acknowledgements, retransmissions) is overloaded rather
+// than gone: while the packet count grows the deadline is renewed, up to
+// silentRounds periods in all, so that a busy relay's late Pong does not
+// end connections (whose redials would load it further).
 //
-// The frame count is taken before the Ping is queued: over loopback the
-// Pong can be read before this goroutine runs again after queueing it, and
+// The counts are taken before the Ping is queued: over loopback the Pong
+// can be read before this goroutine runs again after queueing it, and
 // counted after, it would pass for a frame older than the Ping.
 func (c *Conn) keepalive(every, silent time.Duration, ping func(n uint64)) {
 	t := time.NewTicker(every)
@@ -264,28 +268,37 @@ func (c *Conn) keepalive(every, silent time.Duration, ping func(n uint64)) {
 	deadline := time.NewTimer(silent)
 	deadline.Stop()
 	defer deadline.Stop()
-	var n, seen uint64
-	armed := false
+	var n, seen, pkts uint64
+	rounds := 0 // silent periods the current Ping has waited; 0: none pending
 	for {
 		select {
 		case <-t.C:
 			n++
-			if !armed {
-				seen, armed = c.received.Load(), true
+			if rounds == 0 {
+				seen, pkts, rounds = c.received.Load(), c.fc.Stats().PacketsReceived, 1
 				deadline.Reset(silent)
 			}
 			ping(n)
 		case <-deadline.C:
-			if c.received.Load() == seen {
+			switch p := c.fc.Stats().PacketsReceived; {
+			case c.received.Load() != seen:
+				rounds = 0
+			case p != pkts && rounds < silentRounds:
+				pkts, rounds = p, rounds+1
+				deadline.Reset(silent)
+			default:
 				c.fail(ErrRelaySilent)
 				return
 			}
-			armed = false
 		case <-c.done:
 			return
 		}
 	}
 }
+
+// silentRounds bounds how long a Ping waits while only QUIC packets, no
+// frames, arrive: silentRounds × PongTimeout.
+const silentRounds = 3
 
 // ping queues Ping n. When the queue is full the Ping is dropped and the
 // keepalive deadline runs as for a Ping lost on the way.

@@ -2,6 +2,7 @@ package link
 
 import (
 	"errors"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -21,9 +22,25 @@ const (
 // keepaliveConn is a Conn whose keepalive runs with ping; nothing else
 // runs on it (no reader, no writer).
 func keepaliveConn(ping func(c *Conn, n uint64)) *Conn {
-	c := newConn(&recordingConn{}, [32]byte{}, secp.PublicKey{}, 8)
-	go c.keepalive(testEvery, testSilent, func(n uint64) { ping(c, n) })
+	c, _ := keepaliveConnPackets(ping)
 	return c
+}
+
+// packetConn is a frameConn whose QUIC packet count a test sets.
+type packetConn struct {
+	recordingConn
+	received atomic.Uint64
+}
+
+func (p *packetConn) Stats() Stats { return Stats{PacketsReceived: p.received.Load()} }
+
+// keepaliveConnPackets is keepaliveConn with the connection's QUIC packet
+// count in the test's hands.
+func keepaliveConnPackets(ping func(c *Conn, n uint64)) (*Conn, *packetConn) {
+	pc := &packetConn{}
+	c := newConn(pc, [32]byte{}, secp.PublicKey{}, 8)
+	go c.keepalive(testEvery, testSilent, func(n uint64) { ping(c, n) })
+	return c, pc
 }
 
 // stopKeepalive ends the connection so that the keepalive goroutine
@@ -85,6 +102,61 @@ func TestFrameReadBeforePingIsNoAnswer(t *testing.T) {
 		synctest.Wait()
 		if err := c.Err(); !errors.Is(err, ErrRelaySilent) {
 			t.Fatalf("connection ended with %v, want ErrRelaySilent", err)
+		}
+	})
+}
+
+// TestBusyRelayGetsMoreTime: after a Ping, QUIC packets keep arriving
+// from the relay (it acknowledges, it retransmits) but no frame within
+// PongTimeout: an overloaded relay, not a vanished one. Its Pong, read in
+// the second period, keeps the connection up.
+func TestBusyRelayGetsMoreTime(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, pc := keepaliveConnPackets(func(*Conn, uint64) {})
+		time.Sleep(testEvery + testSilent/2)
+		pc.received.Add(1) // the relay's QUIC ACK of the Ping
+		time.Sleep(testSilent/2 + time.Second)
+		synctest.Wait()
+		if err := c.Err(); err != nil {
+			t.Fatalf("connection ended with %v one second after PongTimeout while QUIC packets arrived", err)
+		}
+		c.received.Add(1) // the late Pong
+		time.Sleep(2 * testSilent)
+		synctest.Wait()
+		if err := c.Err(); err != nil {
+			t.Fatalf("connection ended with %v after the late Pong", err)
+		}
+		stopKeepalive(c)
+	})
+}
+
+// TestQUICPacketsWithoutFramesEndIt: QUIC packets that keep arriving
+// without any frame extend a Ping's wait to silentRounds periods, not
+// forever (a relay whose QUIC stack answers but whose sessions do not).
+func TestQUICPacketsWithoutFramesEndIt(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c, pc := keepaliveConnPackets(func(*Conn, uint64) {})
+		stop := make(chan struct{})
+		go func() { // a QUIC packet every second, no frame
+			for {
+				select {
+				case <-stop:
+					return
+				case <-time.After(time.Second):
+					pc.received.Add(1)
+				}
+			}
+		}()
+		defer close(stop)
+		time.Sleep(testEvery + (silentRounds-1)*testSilent + time.Second)
+		synctest.Wait()
+		if err := c.Err(); err != nil {
+			t.Fatalf("ended with %v before %d periods", err, silentRounds)
+		}
+		time.Sleep(testSilent)
+		synctest.Wait()
+		if err := c.Err(); !errors.Is(err, ErrRelaySilent) {
+			t.Fatalf("connection ended with %v after %d silent periods, want ErrRelaySilent", err, silentRounds)
 		}
 	})
 }
