@@ -50,15 +50,22 @@ const lingerShort = 10 * time.Millisecond
 // envelope is written to the mailbox and its recipient woken by Notify.
 type plainRouter struct{ Router }
 
+// connectedBob runs a relay with cfg and connects bob, returning his
+// session once his first exchange is done.
+func connectedBob(t *testing.T, cfg Config) (*testRelay, *client, *session) {
+	t.Helper()
+	r := startRelay(t, cfg)
+	bob := hopclient.NewUser(t, "bob", 0)
+	bc := connectAs(t, r, bob, true)
+	bc.Sync()
+	return r, bc, sessionOf(t, r, bob.Name)
+}
+
 // TestWriterExitsWhenIdle: once a session has answered everything its
 // writer goroutine is gone, and a Ping still gets its Pong (a reply starts
 // a writer).
 func TestWriterExitsWhenIdle(t *testing.T) {
-	r := startRelay(t, Config{writerLinger: lingerShort})
-	bob := hopclient.NewUser(t, "bob", 0)
-	bc := connectAs(t, r, bob, true)
-	bc.Sync()
-	ss := sessionOf(t, r, bob.Name)
+	_, bc, ss := connectedBob(t, Config{writerLinger: lingerShort})
 	for range 3 {
 		waitWriterIdle(t, ss)
 		noDeliver(t, bc.Sync())
@@ -128,11 +135,7 @@ func TestWriterStartsForShutdown(t *testing.T) {
 // TestWriterLingers: a writer waits writerLinger for more work before it
 // exits (a busy connection does not start a goroutine per message).
 func TestWriterLingers(t *testing.T) {
-	r := startRelay(t, Config{writerLinger: time.Hour})
-	bob := hopclient.NewUser(t, "bob", 0)
-	bc := connectAs(t, r, bob, true)
-	bc.Sync()
-	ss := sessionOf(t, r, bob.Name)
+	_, bc, ss := connectedBob(t, Config{writerLinger: time.Hour})
 	time.Sleep(50 * time.Millisecond)
 	if !ss.writerRunning() {
 		t.Fatal("the writer exited before its linger time")
@@ -169,11 +172,7 @@ func TestWriterChurn(t *testing.T) {
 // running, so it starts none) is written: the exiting writer looks at its
 // queue once more under writeMu and goes on instead.
 func TestWriterSeesWorkQueuedAsItExits(t *testing.T) {
-	r := startRelay(t, Config{writerLinger: lingerShort})
-	bob := hopclient.NewUser(t, "bob", 0)
-	bc := connectAs(t, r, bob, true)
-	bc.Sync()
-	ss := sessionOf(t, r, bob.Name)
+	r, bc, ss := connectedBob(t, Config{writerLinger: lingerShort})
 	waitWriterIdle(t, ss)
 	queued := make(chan struct{})
 	var once sync.Once
