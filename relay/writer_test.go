@@ -114,11 +114,8 @@ func TestWriterStartsForMailboxWake(t *testing.T) {
 // with CodeShuttingDown (the closing session's writer is started to
 // finish it).
 func TestWriterStartsForShutdown(t *testing.T) {
-	r := startRelay(t, Config{writerLinger: lingerShort})
-	bob := hopclient.NewUser(t, "bob", 0)
-	bc := connectAs(t, r, bob, true)
-	bc.Sync()
-	waitWriterIdle(t, sessionOf(t, r, bob.Name))
+	r, bc, ss := connectedBob(t, Config{writerLinger: lingerShort})
+	waitWriterIdle(t, ss)
 	r.stop()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
