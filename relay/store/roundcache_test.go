@@ -66,24 +66,41 @@ func TestPushedRoundOpensNoTransaction(t *testing.T) {
 	}
 }
 
-func TestKnownEmptyDuplicateAfterRestart(t *testing.T) {
-	s, rec, _, path := heldStore(t, time.Hour)
+// knownEmptyThenWritten: bob's mailbox is learned empty (an envelope
+// pushed and acked), then an envelope e is written to it (its push
+// refused; rec still refuses).
+func knownEmptyThenWritten(t *testing.T) (s *Bolt, rec *pushRecorder, path string, e Envelope) {
+	t.Helper()
+	s, rec, _, path = heldStore(t, time.Hour)
 	pushAcked(t, s, rec, env("bob", "learn", time.Now().Add(time.Hour)))
 	rec.refuse.Store(true)
-	e := env("bob", "written", time.Now().Add(time.Hour))
+	e = env("bob", "written", time.Now().Add(time.Hour))
 	if r := <-appendAsync(s, e); r.res.Status != Stored {
 		t.Fatalf("append: %v %v", r.res.Status, r.err)
 	}
-	if res := ackSync(s, "bob", e.ID); !res.Removed {
-		t.Fatal("ack removed nothing")
-	}
+	return s, rec, path, e
+}
+
+// reopenHeld closes s and opens its file again as heldStore does, with a
+// new push recorder (a restarted relay: nothing learned in memory).
+func reopenHeld(t *testing.T, s *Bolt, path string) (*Bolt, *pushRecorder) {
+	t.Helper()
 	s.Close()
-	rec2 := &pushRecorder{}
-	s2, err := Open(path, Options{Push: rec2.push, AckWait: time.Hour})
+	rec := &pushRecorder{}
+	s2, err := Open(path, Options{Push: rec.push, AckWait: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer s2.Close()
+	t.Cleanup(func() { s2.Close() })
+	return s2, rec
+}
+
+func TestKnownEmptyDuplicateAfterRestart(t *testing.T) {
+	s, _, path, e := knownEmptyThenWritten(t)
+	if res := ackSync(s, "bob", e.ID); !res.Removed {
+		t.Fatal("ack removed nothing")
+	}
+	s2, rec2 := reopenHeld(t, s, path)
 	wantDuplicate(t, s2, e, "re-send after restart")
 	if n := len(rec2.pushed()); n != 0 {
 		t.Fatalf("duplicate pushed %d times", n)
@@ -91,13 +108,7 @@ func TestKnownEmptyDuplicateAfterRestart(t *testing.T) {
 }
 
 func TestKnownEmptyForgottenOnWrite(t *testing.T) {
-	s, rec, _, _ := heldStore(t, time.Hour)
-	pushAcked(t, s, rec, env("bob", "learn", time.Now().Add(time.Hour)))
-	rec.refuse.Store(true)
-	e := env("bob", "written", time.Now().Add(time.Hour))
-	if r := <-appendAsync(s, e); r.res.Status != Stored {
-		t.Fatalf("append: %v %v", r.res.Status, r.err)
-	}
+	s, rec, _, e := knownEmptyThenWritten(t)
 	rec.refuse.Store(false)
 	wantDuplicate(t, s, e, "re-send of a stored id")
 	ackSync(s, "bob", e.ID)
@@ -144,13 +155,7 @@ func TestKnownEmptySeqContinuesAfterExpire(t *testing.T) {
 	if _, err := s.Expire(time.Now().Add(2 * time.Hour)); err != nil { // the tombstone goes: the mailbox is empty
 		t.Fatal(err)
 	}
-	s.Close()
-	rec2 := &pushRecorder{}
-	s2, err := Open(path, Options{Push: rec2.push, AckWait: time.Hour})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s2.Close()
+	s2, rec2 := reopenHeld(t, s, path)
 	// An Ack of an unknown id opens the mailbox: it is learned empty there,
 	// so the next append takes its Seq from what was learned.
 	if res := ackSync(s2, "bob", newID()); res.Removed {
