@@ -136,16 +136,24 @@ func TestRedeliverAfterRecipientVanishes(t *testing.T) {
 	noDeliver(t, bc.Sync())
 }
 
+// bobAndAlice runs a relay whose pushes wait a second for the Ack, with
+// bob (his first connection, old) and alice (ac) connected.
+func bobAndAlice(t *testing.T) (r *testRelay, bob *user, old, ac *client) {
+	t.Helper()
+	r = heldRelay(t, time.Second)
+	bob = hopclient.NewUser(t, "bob", 0)
+	old = connectAs(t, r, bob, true)
+	ac = connectAs(t, r, hopclient.NewUser(t, "alice", 0), true)
+	return r, bob, old, ac
+}
+
 // TestRedeliverHeldWrittenAfterNewSessionCursor is the precise race: an
 // envelope pushed to the old connection is still held (AckWait 1s) when
 // the new connection resumes and a later envelope is sent, so its write
 // comes after the later one was handled. The new connection gets both, in
 // order; the old one gets nothing more.
 func TestRedeliverHeldWrittenAfterNewSessionCursor(t *testing.T) {
-	r := heldRelay(t, time.Second)
-	bob := hopclient.NewUser(t, "bob", 0)
-	old := connectAs(t, r, bob, true)
-	ac := connectAs(t, r, hopclient.NewUser(t, "alice", 0), true)
+	r, bob, old, ac := bobAndAlice(t)
 	first := hopclient.NewMsgID()
 	ac.Send(first, bob, "held for the old connection")
 	mustDeliver(t, old.Next(), first)
@@ -229,10 +237,7 @@ func TestWelcomeBeforeAnyDeliver(t *testing.T) {
 // Send to it is never pushed to the connection it replaced, however late
 // the replacing login's goroutine runs after attaching.
 func TestSendAfterWelcomeGoesToNewConnection(t *testing.T) {
-	r := heldRelay(t, time.Second)
-	bob := hopclient.NewUser(t, "bob", 0)
-	old := connectAs(t, r, bob, true)
-	ac := connectAs(t, r, hopclient.NewUser(t, "alice", 0), true)
+	r, bob, old, ac := bobAndAlice(t)
 	hook := func(string) { time.Sleep(50 * time.Millisecond) }
 	r.srv.attached.Store(&hook)
 	bc := connectAs(t, r, bob, false)
