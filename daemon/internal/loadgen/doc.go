@@ -15,7 +15,10 @@
 //     fixed schedule whether or not echoes came back;
 //   - fan-in (--fan-in N): N senders ping one receiver, which echoes;
 //   - idle (--idle N): N authenticated connections held open, relay RSS per
-//     connection reported;
+//     connection reported (over all of them, and per connection beyond the
+//     --idle-users accounts' own: relay_rss_per_extra_conn_bytes; the RSS
+//     before those includes Argon2id memory the relay freed but may still
+//     hold, which the extra connections can reuse);
 //   - connect (--connect N): N dial + QUIC + hop handshake + Resume.
 //
 // The peer decrypts every ping, echoes it re-encrypted and Acks every

@@ -95,15 +95,25 @@ func (b *bench) relayRSS() int64 {
 
 // recordRSS: the relay's RSS now, the RSS before the extra connections
 // (after the accounts' Argon2id hashes, whose freed memory the Go runtime
-// may still hold), and RSS over all connections (an upper bound per
-// connection: it includes the relay's fixed memory).
+// may still hold), RSS over all connections (an upper bound per
+// connection: it includes the relay's fixed memory) and per extra
+// connection.
 func (b *bench) recordRSS(res *Result, base int64) {
-	rss := b.relayRSS()
-	if rss == 0 {
-		return
+	if rss := b.relayRSS(); rss != 0 {
+		res.setRSS(rss, base)
 	}
-	res.RelayRSSBytes, res.RelayRSSBaseB = rss, base
+}
+
+// setRSS records the relay's RSS at the hold (rss) and before the
+// connections beyond --idle-users (base): per connection over all of
+// them, and per extra connection, (rss - base) / (conns - users), the
+// memory one more idle connection costs.
+func (res *Result) setRSS(rss, base int64) {
+	res.RelayRSSBytes, res.RelayRSSHoldB, res.RelayRSSBaseB = rss, rss, base
 	if res.Conns > 0 {
 		res.RSSPerConnB = rss / int64(res.Conns)
+	}
+	if extra := int64(res.Conns - res.Users); extra > 0 && base > 0 && rss > base {
+		res.RSSPerExtraConnB = (rss - base) / extra
 	}
 }

@@ -49,11 +49,13 @@ type Result struct {
 
 	ConnectsPerS      float64 `json:"connects_per_s,omitempty"`
 	HeldConns         int     `json:"held_conns,omitempty"`
-	RSSPerConnB       int64   `json:"relay_rss_per_conn_bytes,omitempty"`
-	RelayRSSBaseB     int64   `json:"relay_rss_before_bytes,omitempty"` // idle: before the connections beyond --idle-users
-	ClientCPUS        float64 `json:"client_cpu_s,omitempty"`           // this process (all simulated users), measured phase
-	RelayCPUS         float64 `json:"relay_cpu_s,omitempty"`            // measured phase only
-	RelayCPUTotal     float64 `json:"relay_cpu_total_s,omitempty"`      // whole run, setup included
+	RSSPerConnB       int64   `json:"relay_rss_per_conn_bytes,omitempty"`       // idle: RSS at the hold / connections
+	RSSPerExtraConnB  int64   `json:"relay_rss_per_extra_conn_bytes,omitempty"` // idle: (RSS at the hold - before) / connections beyond --idle-users
+	RelayRSSHoldB     int64   `json:"relay_rss_at_hold_bytes,omitempty"`        // idle: RSS after the hold, with every connection open
+	RelayRSSBaseB     int64   `json:"relay_rss_before_bytes,omitempty"`         // idle: before the connections beyond --idle-users
+	ClientCPUS        float64 `json:"client_cpu_s,omitempty"`                   // this process (all simulated users), measured phase
+	RelayCPUS         float64 `json:"relay_cpu_s,omitempty"`                    // measured phase only
+	RelayCPUTotal     float64 `json:"relay_cpu_total_s,omitempty"`              // whole run, setup included
 	RelayRSSBytes     int64   `json:"relay_rss_bytes,omitempty"`
 	RelayPeakRSSBytes int64   `json:"relay_peak_rss_bytes,omitempty"`
 	// QUIC packets of all simulated users in the measured phase, per
@@ -125,8 +127,12 @@ func (r *Result) summary(w io.Writer) {
 			r.RTTP50, r.RTTP90, r.RTTP99, r.RTTMax, r.Samples)
 	}
 	if r.HeldConns > 0 {
-		fmt.Fprintf(w, "  held %d connections; relay RSS %.1f MiB, %.1f KiB per connection\n",
-			r.HeldConns, float64(r.RelayRSSBytes)/(1<<20), float64(r.RSSPerConnB)/1024)
+		fmt.Fprintf(w, "  held %d connections; relay RSS %.1f MiB, %.1f KiB per connection",
+			r.HeldConns, float64(r.RelayRSSHoldB)/(1<<20), float64(r.RSSPerConnB)/1024)
+		if r.RSSPerExtraConnB > 0 {
+			fmt.Fprintf(w, ", %.1f KiB per connection beyond the accounts' own", float64(r.RSSPerExtraConnB)/1024)
+		}
+		fmt.Fprintln(w)
 	}
 	if r.ClientCPUS > 0 {
 		fmt.Fprintf(w, "  load generator CPU %.2fs measured\n", r.ClientCPUS)
