@@ -93,23 +93,23 @@ func (b *bench) relayRSS() int64 {
 	return 0
 }
 
-// recordRSS: the relay's RSS now, the RSS before the extra connections
-// (after the accounts' Argon2id hashes, whose freed memory the Go runtime
-// may still hold), RSS over all connections (an upper bound per
-// connection: it includes the relay's fixed memory) and per extra
-// connection.
+// recordRSS, at the end of the hold with every connection open: the
+// relay's RSS, the RSS before the extra connections (after the accounts'
+// Argon2id hashes, whose freed memory the Go runtime may still hold), RSS
+// over all connections (an upper bound per connection: it includes the
+// relay's fixed memory) and per extra connection.
 func (b *bench) recordRSS(res *Result, base int64) {
 	if rss := b.relayRSS(); rss != 0 {
 		res.setRSS(rss, base)
 	}
 }
 
-// setRSS records the relay's RSS at the hold (rss) and before the
-// connections beyond --idle-users (base): per connection over all of
+// setRSS records the relay's RSS at the end of the hold (rss) and before
+// the connections beyond --idle-users (base): per connection over all of
 // them, and per extra connection, (rss - base) / (conns - users), the
 // memory one more idle connection costs.
 func (res *Result) setRSS(rss, base int64) {
-	res.RelayRSSBytes, res.RelayRSSHoldB, res.RelayRSSBaseB = rss, rss, base
+	res.RelayRSSHoldB, res.RelayRSSBaseB = rss, base
 	if res.Conns > 0 {
 		res.RSSPerConnB = rss / int64(res.Conns)
 	}

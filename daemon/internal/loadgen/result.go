@@ -49,14 +49,14 @@ type Result struct {
 
 	ConnectsPerS      float64 `json:"connects_per_s,omitempty"`
 	HeldConns         int     `json:"held_conns,omitempty"`
-	RSSPerConnB       int64   `json:"relay_rss_per_conn_bytes,omitempty"`       // idle: RSS at the hold / connections
-	RSSPerExtraConnB  int64   `json:"relay_rss_per_extra_conn_bytes,omitempty"` // idle: (RSS at the hold - before) / connections beyond --idle-users
-	RelayRSSHoldB     int64   `json:"relay_rss_at_hold_bytes,omitempty"`        // idle: RSS after the hold, with every connection open
+	RSSPerConnB       int64   `json:"relay_rss_per_conn_bytes,omitempty"`       // idle: RSS at the end of the hold / connections
+	RSSPerExtraConnB  int64   `json:"relay_rss_per_extra_conn_bytes,omitempty"` // idle: (RSS at the end of the hold - before) / connections beyond --idle-users
+	RelayRSSHoldB     int64   `json:"relay_rss_at_hold_bytes,omitempty"`        // idle: RSS at the end of the hold, every connection open
 	RelayRSSBaseB     int64   `json:"relay_rss_before_bytes,omitempty"`         // idle: before the connections beyond --idle-users
 	ClientCPUS        float64 `json:"client_cpu_s,omitempty"`                   // this process (all simulated users), measured phase
 	RelayCPUS         float64 `json:"relay_cpu_s,omitempty"`                    // measured phase only
 	RelayCPUTotal     float64 `json:"relay_cpu_total_s,omitempty"`              // whole run, setup included
-	RelayRSSBytes     int64   `json:"relay_rss_bytes,omitempty"`
+	RelayRSSBytes     int64   `json:"relay_rss_bytes,omitempty"`                // when started here: at the end of the run (idle: after the connections closed)
 	RelayPeakRSSBytes int64   `json:"relay_peak_rss_bytes,omitempty"`
 	// QUIC packets of all simulated users in the measured phase, per
 	// message (messages workloads): less noisy than CPU on a shared box.
