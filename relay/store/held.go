@@ -33,17 +33,14 @@ type heldKey struct {
 // heldSet is shared by the commit goroutine (hold, due) and Ack callers
 // (cancel). Lock order: heldSet.mu is a leaf lock.
 type heldSet struct {
-	mu    sync.Mutex
-	m     map[heldKey]*appendOp // held and not yet taken for writing
-	use   map[string]heldUse    // per recipient: what m holds (quota)
-	queue []*appendOp           // hold order; cancelled entries are skipped
-	// Ids cancelled by an Ack, in two generations of at most limit/2 each:
-	// when acked fills up it becomes old and the oldest generation goes
-	// (no deletes: a map with steady deletes slows down).
-	acked, old map[heldKey]struct{}
-	limit      int
-	released   int         // entries marked released since the last due
-	est        ackEstimate // the hold time
+	mu       sync.Mutex
+	m        map[heldKey]*appendOp // held and not yet taken for writing
+	use      map[string]heldUse    // per recipient: what m holds (quota)
+	queue    []*appendOp           // hold order; cancelled entries are skipped
+	acked    ackedIDs              // ids cancelled by an Ack: the last limit/2 at least, limit at most
+	limit    int
+	released int         // entries marked released since the last due
+	est      ackEstimate // the hold time
 }
 
 // heldUse is what a recipient's held envelopes count against its quota.
@@ -55,8 +52,8 @@ func (h *heldSet) init(memory int, floor, ceil time.Duration) {
 	h.est.init(floor, ceil)
 	h.m = map[heldKey]*appendOp{}
 	h.use = map[string]heldUse{}
-	h.acked, h.old = map[heldKey]struct{}{}, map[heldKey]struct{}{}
 	h.limit = max(memory, 2)
+	h.acked.init(h.limit)
 }
 
 // hold registers o before it is pushed.
@@ -152,20 +149,10 @@ func (h *heldSet) release(user string) bool {
 
 // remember adds k to the bounded set of ids acked while held.
 func (h *heldSet) remember(k heldKey) {
-	if len(h.acked) >= h.limit/2 {
-		clear(h.old) // reused: a fresh map of limit/2 entries per generation is garbage
-		h.old, h.acked = h.acked, h.old
-	}
-	h.acked[k] = struct{}{}
+	h.acked.add(k)
 }
 
-func (h *heldSet) wasAcked(k heldKey) bool {
-	if _, ok := h.acked[k]; ok {
-		return true
-	}
-	_, ok := h.old[k]
-	return ok
-}
+func (h *heldSet) wasAcked(k heldKey) bool { return h.acked.has(k) }
 
 // due takes the held envelopes to write at now: those held longer than
 // the hold time, those over the cap max, those released, or all of them

@@ -169,7 +169,7 @@ func TestHeldAckedMemoryBounded(t *testing.T) {
 		keys = append(keys, k)
 		h.remember(k)
 	}
-	if n := len(h.acked) + len(h.old); n > 4 {
+	if n := h.acked.len(); n > 4 {
 		t.Fatalf("%d ids remembered, want at most 4", n)
 	}
 	if h.wasAcked(keys[0]) {
@@ -207,5 +207,44 @@ func TestHeldCountsAgainstQuota(t *testing.T) {
 	waitPushed(t, rec, 2)
 	if r := <-appendAsync(s, env("bob", "third", time.Now().Add(time.Hour))); r.res.Status != MailboxFull {
 		t.Fatalf("third envelope: %v, want mailbox full", r.res.Status)
+	}
+}
+
+// TestAckedFilterSharedBitsExact: ids whose filter bit is the same (equal
+// first 8 bytes), or the same id for another recipient, are told apart by
+// the map behind the filter.
+func TestAckedFilterSharedBitsExact(t *testing.T) {
+	var h heldSet
+	h.init(1024, 100*time.Millisecond, 2*time.Second)
+	k := heldKey{user: "a", id: newID()}
+	twin := k
+	twin.id[15] ^= 1
+	h.remember(k)
+	if !h.wasAcked(k) {
+		t.Fatal("acked id not remembered")
+	}
+	if h.wasAcked(twin) {
+		t.Fatal("an id sharing the filter bit reported as acked")
+	}
+	if h.wasAcked(heldKey{user: "b", id: k.id}) {
+		t.Fatal("the same id for another recipient reported as acked")
+	}
+}
+
+// TestAckedFilterRotation: ids of a dropped generation are forgotten, ids
+// of both live generations are still found.
+func TestAckedFilterRotation(t *testing.T) {
+	var h heldSet
+	h.init(64, 100*time.Millisecond, 2*time.Second)
+	var keys []heldKey
+	for range 96 { // three generations of 32
+		k := heldKey{user: "a", id: newID()}
+		keys = append(keys, k)
+		h.remember(k)
+	}
+	for i, k := range keys {
+		if got, want := h.wasAcked(k), i >= 32; got != want {
+			t.Fatalf("id %d: wasAcked = %v, want %v", i, got, want)
+		}
 	}
 }
