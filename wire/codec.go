@@ -134,9 +134,10 @@ func marshalGeneric(f *Frame) ([]byte, error) {
 //
 // The hot frame types (Send, Accepted, Deliver, Ack, Ping, Pong) in their
 // canonical form are decoded by a hand-written reader in at most two
-// allocations; everything else, including every input that reader does not
-// accept, goes through the generic path, so both accept and reject exactly
-// the same inputs with the same results and errors.
+// allocations (three for a batched Ack or Accepted); everything else,
+// including every input that reader does not accept, goes through the
+// generic path, so both accept and reject exactly the same inputs with the
+// same results and errors.
 func Unmarshal(b []byte, f *Frame) error {
 	*f = Frame{}
 	if decodeHot(b, f) {

@@ -3,9 +3,10 @@ package wire
 import "unsafe"
 
 // Allocation layout of fast-decoded payloads. A decoded frame owns its
-// bytes (nothing aliases the input), and costs at most two allocations:
+// bytes (nothing aliases the input), and costs at most three allocations:
 // the payload struct together with its fixed-size fields in one "box",
-// plus the body for Send and Deliver.
+// plus the body for Send and Deliver, or for a batched Ack or Accepted one
+// backing array for all the ids of More and one for their slice headers.
 //
 // Every byte slice carved from a box is capped at its own length (a full
 // slice expression), so appending to one reallocates instead of writing
@@ -55,16 +56,36 @@ func newDeliver(id, from, body []byte, sentAt uint64) *Deliver {
 	return &box.Deliver
 }
 
-func newAccepted(id []byte) *Accepted {
+// newAccepted: len(id) == IDSize; more as batch read it.
+func newAccepted(id []byte, more batchIDs) *Accepted {
 	box := new(acceptedBox)
 	box.ID = carve(box.id[:], 0, id)
+	box.More = carveIDs(more)
 	return &box.Accepted
 }
 
-func newAck(id []byte) *Ack {
+// newAck: len(id) == IDSize; more as batch read it.
+func newAck(id []byte, more batchIDs) *Ack {
 	box := new(ackBox)
 	box.ID = carve(box.id[:], 0, id)
+	box.More = carveIDs(more)
 	return &box.Ack
+}
+
+// carveIDs copies the ids of a batch into one backing array and returns
+// them as capped slices over it: two allocations, or none (nil) for an
+// empty batch.
+func carveIDs(more batchIDs) [][]byte {
+	if more.n == 0 {
+		return nil
+	}
+	buf := make([]byte, more.n*IDSize)
+	ids := make([][]byte, more.n)
+	for i := range ids {
+		item := more.raw[i*idItem : (i+1)*idItem]
+		ids[i] = carve(buf, i*IDSize, item[1:]) // item[0] is the head 0x50
+	}
+	return ids
 }
 
 // carve copies src into buf at off and returns that region, capped.

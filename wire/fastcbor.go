@@ -4,13 +4,14 @@ import "math"
 
 // The hand-written CBOR used by the fast path (fastframe.go): just enough of
 // core deterministic encoding for unsigned integers, byte strings, text
-// strings and small definite-length maps. Heads are always shortest form.
+// strings, small definite-length maps and arrays of ids. Heads are always shortest form.
 
 // CBOR major types, shifted into the initial byte's top three bits.
 const (
 	majorUint  byte = 0 << 5
 	majorBytes byte = 2 << 5
 	majorText  byte = 3 << 5
+	majorArray byte = 4 << 5
 	majorMap   byte = 5 << 5
 )
 

@@ -8,7 +8,9 @@ import "unicode/utf8"
 //
 // Encoding writes exactly the bytes the generic encoder writes for a valid
 // frame (core deterministic order: Req under key 0 first, then the payload;
-// payload keys 1..4 in order, none of them optional).
+// payload keys 1..4 in order, none of them optional, except More (key 2 of
+// Ack and Accepted), written only when not empty, as a definite-length
+// array of 16-byte ids).
 //
 // Decoding accepts only the one canonical byte form of a valid frame, so
 // every input it accepts is one the generic path accepts, with an equal
@@ -20,7 +22,8 @@ import "unicode/utf8"
 
 // hotSize returns the encoded size of f when f is a hot frame type, else 0.
 // f must have passed Validate (exactly one payload); then the size is at
-// most 61,547 bytes (a Send with Req, a 32-byte name and the largest body),
+// most 61,547 bytes (a Send with Req, a 32-byte name and the largest body;
+// the largest Ack or Accepted, with Req and MaxBatchIDs ids, is 4,370),
 // below MaxFrameSize, so the fast encoder needs no size check.
 func hotSize(f *Frame) int {
 	var n int
@@ -32,9 +35,9 @@ func hotSize(f *Frame) int {
 		d := f.Deliver
 		n = 5 + strLen(len(d.ID)) + strLen(len(d.From)) + strLen(len(d.Body)) + headLen(d.SentAt)
 	case f.Accepted != nil:
-		n = 2 + strLen(len(f.Accepted.ID))
+		n = idsSize(f.Accepted.ID, f.Accepted.More)
 	case f.Ack != nil:
-		n = 2 + strLen(len(f.Ack.ID))
+		n = idsSize(f.Ack.ID, f.Ack.More)
 	case f.Ping != nil:
 		n = 2 + headLen(f.Ping.N)
 	case f.Pong != nil:
@@ -50,6 +53,21 @@ func hotSize(f *Frame) int {
 
 func strLen(n int) int { return headLen(uint64(n)) + n }
 
+// idsSize is the payload size of an Ack or Accepted: {1: id}, or
+// {1: id, 2: more} when more is not empty (an empty More is omitted, as
+// the generic encoder's omitempty does).
+func idsSize(id []byte, more [][]byte) int {
+	n := 2 + strLen(len(id))
+	if len(more) == 0 {
+		return n
+	}
+	n += 1 + headLen(uint64(len(more)))
+	for _, m := range more {
+		n += strLen(len(m))
+	}
+	return n
+}
+
 // appendHot appends the encoding of a hot frame (hotSize(f) > 0) to dst.
 func appendHot(dst []byte, f *Frame) []byte {
 	switch {
@@ -58,9 +76,9 @@ func appendHot(dst []byte, f *Frame) []byte {
 	case f.Deliver != nil:
 		return appendDeliver(appendFrameHead(dst, f.Req, TypeDeliver), f.Deliver)
 	case f.Accepted != nil:
-		return appendIDPayload(appendFrameHead(dst, f.Req, TypeAccepted), f.Accepted.ID)
+		return appendIDsPayload(appendFrameHead(dst, f.Req, TypeAccepted), f.Accepted.ID, f.Accepted.More)
 	case f.Ack != nil:
-		return appendIDPayload(appendFrameHead(dst, f.Req, TypeAck), f.Ack.ID)
+		return appendIDsPayload(appendFrameHead(dst, f.Req, TypeAck), f.Ack.ID, f.Ack.More)
 	case f.Ping != nil:
 		return appendNPayload(appendFrameHead(dst, f.Req, TypePing), f.Ping.N)
 	default:
@@ -93,9 +111,18 @@ func appendDeliver(dst []byte, d *Deliver) []byte {
 	return appendHead(append(dst, 4), majorUint, d.SentAt)
 }
 
-// appendIDPayload appends {1: id} (Accepted, Ack).
-func appendIDPayload(dst, id []byte) []byte {
-	return appendString(append(dst, majorMap|1, 1), majorBytes, id)
+// appendIDsPayload appends {1: id} or, when more is not empty,
+// {1: id, 2: [more...]} (Accepted, Ack).
+func appendIDsPayload(dst, id []byte, more [][]byte) []byte {
+	if len(more) == 0 {
+		return appendString(append(dst, majorMap|1, 1), majorBytes, id)
+	}
+	dst = appendString(append(dst, majorMap|2, 1), majorBytes, id)
+	dst = appendHead(append(dst, 2), majorArray, uint64(len(more)))
+	for _, m := range more {
+		dst = appendString(dst, majorBytes, m)
+	}
+	return dst
 }
 
 // appendNPayload appends {1: n} (Ping, Pong).
@@ -118,12 +145,12 @@ func decodeHot(b []byte, f *Frame) bool {
 	case uint64(TypeDeliver):
 		out.Deliver = r.deliver()
 	case uint64(TypeAccepted):
-		if id := r.idPayload(); id != nil {
-			out.Accepted = newAccepted(id)
+		if id, more := r.idsPayload(); id != nil {
+			out.Accepted = newAccepted(id, more)
 		}
 	case uint64(TypeAck):
-		if id := r.idPayload(); id != nil {
-			out.Ack = newAck(id)
+		if id, more := r.idsPayload(); id != nil {
+			out.Ack = newAck(id, more)
 		}
 	case uint64(TypePing):
 		if n, ok := r.nPayload(); ok {
@@ -197,16 +224,56 @@ func (r *cursor) deliver() *Deliver {
 	return newDeliver(id, from, body, sentAt)
 }
 
-// idPayload reads {1: id} with a 16-byte id; nil when it does not match.
-func (r *cursor) idPayload() []byte {
-	r.expect(majorMap | 1)
+// idsPayload reads {1: id} or {1: id, 2: [id, ...]} with 16-byte ids and
+// 1 to MaxBatchIDs-1 ids in the array; id is nil when it does not match.
+// more is the array's content (n ids, each with its 1-byte head 0x50),
+// aliasing the input: the caller copies it.
+func (r *cursor) idsPayload() (id []byte, more batchIDs) {
+	pairs := r.head(majorMap)
 	r.expect(1)
-	id := r.str(majorBytes)
+	id = r.str(majorBytes)
+	switch pairs {
+	case 1:
+	case 2:
+		r.expect(2)
+		more = r.batch()
+	default:
+		r.ok = false
+	}
 	if !r.done() || len(id) != IDSize {
 		r.ok = false
-		return nil
+		return nil, batchIDs{}
 	}
-	return id
+	return id, more
+}
+
+// batchIDs is the raw array of a batched Ack or Accepted: n ids of IDSize
+// bytes, each preceded by its one-byte head, as they lie in the input.
+type batchIDs struct {
+	n   int
+	raw []byte
+}
+
+// idItem is the encoded size of one id in the array: head 0x50 and 16 bytes.
+const idItem = 1 + IDSize
+
+// batch reads a non-empty array of at most MaxBatchIDs-1 16-byte byte
+// strings. The count is checked before anything else is read.
+func (r *cursor) batch() batchIDs {
+	n := r.head(majorArray)
+	if !r.ok || n < 1 || n > MaxBatchIDs-1 || uint64(len(r.b)-r.off) < n*idItem {
+		r.ok = false
+		return batchIDs{}
+	}
+	raw := r.b[r.off : r.off+int(n)*idItem]
+	for i := 0; i < len(raw); i += idItem {
+		if raw[i] != majorBytes|IDSize {
+			r.ok = false
+			return batchIDs{}
+		}
+	}
+	r.off += len(raw)
+	return batchIDs{n: int(n), raw: raw}
 }
 
 // nPayload reads {1: n}.

@@ -25,6 +25,7 @@ func fastSeeds(t testing.TB) [][]byte {
 		}
 		seeds = append(seeds, b)
 	}
+	seeds = append(seeds, batchNegativeInputs(t)...)
 	return append(seeds, fastNegativeInputs(t)...)
 }
 
@@ -60,8 +61,9 @@ func FuzzFastDecodeMatchesGeneric(f *testing.F) {
 }
 
 // FuzzFastEncodeMatchesGeneric: frames of the hot types built from arbitrary
-// field values (valid or not) get identical bytes, or the identical error,
-// from Marshal, AppendFrame and the generic encoder.
+// field values (valid or not; an Ack or Accepted takes its More from body)
+// get identical bytes, or the identical error, from Marshal, AppendFrame
+// and the generic encoder.
 func FuzzFastEncodeMatchesGeneric(f *testing.F) {
 	f.Add(uint8(0), uint64(0), bytes.Repeat([]byte{1}, 16), "bob", []byte("body"), bytes.Repeat([]byte{2}, 33), uint64(7))
 	f.Add(uint8(1), uint64(300), bytes.Repeat([]byte{1}, 16), "alice", make([]byte, 256), []byte(nil), uint64(1<<40))
@@ -69,6 +71,14 @@ func FuzzFastEncodeMatchesGeneric(f *testing.F) {
 	f.Add(uint8(3), uint64(1), bytes.Repeat([]byte{1}, 15), "", []byte(nil), []byte(nil), uint64(0))
 	f.Add(uint8(4), uint64(1<<33), []byte(nil), "", []byte(nil), []byte(nil), uint64(65536))
 	f.Add(uint8(5), uint64(0), []byte(nil), "\xff", []byte(nil), []byte(nil), uint64(23))
+	// Batched Ack and Accepted: body is cut into More ids of n%20+1 bytes.
+	f.Add(uint8(3), uint64(0), bytes.Repeat([]byte{1}, 16), "", make([]byte, 3*16), []byte(nil), uint64(15))
+	f.Add(uint8(2), uint64(9), bytes.Repeat([]byte{1}, 16), "", make([]byte, 24*16), []byte(nil), uint64(15))
+	f.Add(uint8(3), uint64(0), bytes.Repeat([]byte{1}, 16), "", make([]byte, (wire.MaxBatchIDs-1)*16), []byte(nil), uint64(15))
+	f.Add(uint8(3), uint64(0), bytes.Repeat([]byte{1}, 16), "", make([]byte, wire.MaxBatchIDs*16), []byte(nil), uint64(15))
+	f.Add(uint8(2), uint64(0), bytes.Repeat([]byte{1}, 16), "", make([]byte, 2*15), []byte(nil), uint64(14))
+	f.Add(uint8(3), uint64(0), bytes.Repeat([]byte{1}, 16), "", make([]byte, 2*17), []byte(nil), uint64(16))
+	f.Add(uint8(3), uint64(0), bytes.Repeat([]byte{1}, 16), "", []byte{}, []byte(nil), uint64(15))
 	f.Fuzz(func(t *testing.T, kind uint8, req uint64, id []byte, name string, body, key []byte, n uint64) {
 		fr := hotFrameOf(kind, req, id, name, body, key, n)
 		want, wantErr := wire.MarshalGeneric(&fr)
@@ -93,15 +103,30 @@ func hotFrameOf(kind uint8, req uint64, id []byte, name string, body, key []byte
 	case 1:
 		f.Deliver = &wire.Deliver{ID: id, From: name, Body: body, SentAt: n}
 	case 2:
-		f.Accepted = &wire.Accepted{ID: id}
+		f.Accepted = &wire.Accepted{ID: id, More: cutIDs(body, n)}
 	case 3:
-		f.Ack = &wire.Ack{ID: id}
+		f.Ack = &wire.Ack{ID: id, More: cutIDs(body, n)}
 	case 4:
 		f.Ping = &wire.Ping{N: n}
 	default:
 		f.Pong = &wire.Pong{N: n}
 	}
 	return f
+}
+
+// cutIDs cuts b into ids of n%20+1 bytes (the last one may be shorter):
+// nil for a nil b, an empty non-nil More for an empty one.
+func cutIDs(b []byte, n uint64) [][]byte {
+	if b == nil {
+		return nil
+	}
+	size := int(n%20) + 1
+	more := [][]byte{}
+	for len(b) > 0 {
+		k := min(size, len(b))
+		more, b = append(more, b[:k]), b[k:]
+	}
+	return more
 }
 
 func sameResult(got []byte, err error, want []byte, wantErr error) bool {

@@ -60,6 +60,25 @@ func randBody(r *rand.Rand) []byte {
 	return randBytes(r, 1+r.IntN(300))
 }
 
+// batchLens crosses the array-head boundary and reaches the largest batch.
+var batchLens = []int{1, 2, 23, 24, 63, 64, wire.MaxBatchIDs - 2, wire.MaxBatchIDs - 1}
+
+// randMore is nil (a single-id frame) half of the time, else a valid More.
+func randMore(r *rand.Rand) [][]byte {
+	if r.IntN(2) == 0 {
+		return nil
+	}
+	n := 1 + r.IntN(8)
+	if r.IntN(4) == 0 {
+		n = batchLens[r.IntN(len(batchLens))]
+	}
+	more := make([][]byte, n)
+	for i := range more {
+		more[i] = randBytes(r, wire.IDSize)
+	}
+	return more
+}
+
 // randHotFrame returns a valid frame of one of the fast-path types.
 func randHotFrame(r *rand.Rand) wire.Frame {
 	var f wire.Frame
@@ -73,9 +92,9 @@ func randHotFrame(r *rand.Rand) wire.Frame {
 	case 1:
 		f.Deliver = &wire.Deliver{ID: id, From: randName(r), Body: randBody(r), SentAt: pickUint(r)}
 	case 2:
-		f.Accepted = &wire.Accepted{ID: id}
+		f.Accepted = &wire.Accepted{ID: id, More: randMore(r)}
 	case 3:
-		f.Ack = &wire.Ack{ID: id}
+		f.Ack = &wire.Ack{ID: id, More: randMore(r)}
 	case 4:
 		f.Ping = &wire.Ping{N: pickUint(r)}
 	default:
@@ -183,8 +202,13 @@ func breakFrame(r *rand.Rand, f *wire.Frame) {
 		f.Send.Body = make([]byte, wire.MaxBodySize+1)
 	case f.Deliver != nil:
 		f.Deliver.From = ""
+	case f.Accepted != nil && len(f.Accepted.More) > 0 && r.IntN(2) == 0:
+		i := r.IntN(len(f.Accepted.More))
+		f.Accepted.More[i] = f.Accepted.More[i][:r.IntN(wire.IDSize)]
 	case f.Accepted != nil:
 		f.Accepted.ID = nil
+	case f.Ack != nil && r.IntN(2) == 0:
+		f.Ack.More = tooManyIDs()
 	case f.Ack != nil:
 		f.Ack.ID = append(f.Ack.ID, 0)
 	default:
@@ -215,8 +239,49 @@ func TestFastDecodeOwnsBytes(t *testing.T) {
 	}
 }
 
+// tooManyIDs is a More of MaxBatchIDs valid ids: one more than fits.
+func tooManyIDs() [][]byte {
+	more := make([][]byte, wire.MaxBatchIDs)
+	for i := range more {
+		more[i] = fill(wire.IDSize, byte(i))
+	}
+	return more
+}
+
+// TestFastDecodeBatchOwnsBytes: the ids of a decoded More are copies, and
+// appending to one does not write into the next (they share one array).
+func TestFastDecodeBatchOwnsBytes(t *testing.T) {
+	f := goldens["ack_batch"]
+	b, err := wire.Marshal(&f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got wire.Frame
+	if !wire.DecodeHot(b, &got) {
+		t.Fatal("fast decoder did not take the batched Ack")
+	}
+	clear(b)
+	if !reflect.DeepEqual(got, f) {
+		t.Fatal("decoded batch changed with its input buffer")
+	}
+	_ = append(got.Ack.More[0], 0xee)
+	if !bytes.Equal(got.Ack.More[1], f.Ack.More[1]) {
+		t.Fatal("a decoded id's capacity reaches into the next id")
+	}
+}
+
+// TestFastEncodeEmptyMore: an empty, non-nil More is omitted, as the
+// generic encoder's omitempty does: the bytes of the single-id frame.
+func TestFastEncodeEmptyMore(t *testing.T) {
+	f := wire.Frame{Ack: &wire.Ack{ID: fill(16, 0xc0), More: [][]byte{}}}
+	if b := checkSameEncoding(t, &f); !bytes.Equal(b, readGolden(t, "ack")) {
+		t.Fatalf("Ack with an empty More = %x, want the single-id golden", b)
+	}
+}
+
 func TestFastDecodeAllocs(t *testing.T) {
-	cases := map[string]int{"send": 2, "deliver": 2, "accepted": 1, "ack": 1, "ping": 1, "pong": 1}
+	cases := map[string]int{"send": 2, "deliver": 2, "accepted": 1, "ack": 1, "ping": 1, "pong": 1,
+		"ack_batch": 3, "accepted_batch": 3}
 	for name, max := range cases {
 		b := readGolden(t, name)
 		var f wire.Frame

@@ -164,9 +164,12 @@ type Send struct {
 	IdentityKey []byte `cbor:"4,keyasint"` // 33 bytes: the recipient key the sender expects
 }
 
-// Accepted tells the sender the relay durably holds (or delivered) ID.
+// Accepted tells the sender the relay durably holds (or delivered) ID,
+// and each id in More (version 2 only; at most MaxBatchIDs-1, omitted
+// when empty).
 type Accepted struct {
-	ID []byte `cbor:"1,keyasint"`
+	ID   []byte   `cbor:"1,keyasint"`
+	More [][]byte `cbor:"2,keyasint,omitempty"`
 }
 
 // Deliver pushes an envelope to its recipient.
@@ -177,9 +180,12 @@ type Deliver struct {
 	SentAt uint64 `cbor:"4,keyasint"` // relay acceptance time, Unix milliseconds
 }
 
-// Ack tells the relay the recipient durably stored ID; the relay deletes it.
+// Ack tells the relay the recipient durably stored ID, and each id in More
+// (version 2 only; at most MaxBatchIDs-1, omitted when empty); the relay
+// deletes them.
 type Ack struct {
-	ID []byte `cbor:"1,keyasint"`
+	ID   []byte   `cbor:"1,keyasint"`
+	More [][]byte `cbor:"2,keyasint,omitempty"`
 }
 
 // Error reports a failed request (Req set, or ID for a Send) or, with neither,

@@ -77,15 +77,29 @@ func (f *Frame) Validate() error {
 	case f.Send != nil:
 		return f.Send.validate()
 	case f.Accepted != nil:
-		return checkLen("id", f.Accepted.ID, IDSize)
+		return checkIDs(f.Accepted.ID, f.Accepted.More)
 	case f.Deliver != nil:
 		return f.Deliver.validate()
 	case f.Ack != nil:
-		return checkLen("id", f.Ack.ID, IDSize)
+		return checkIDs(f.Ack.ID, f.Ack.More)
 	case f.Error != nil:
 		return f.Error.validate()
 	}
 	return nil // Logout, OK, PrekeyCount, Ping, Pong have no bounded fields
+}
+
+// checkIDs checks the ids of an Ack or Accepted: id and each of more
+// IDSize bytes, at most MaxBatchIDs in all.
+func checkIDs(id []byte, more [][]byte) error {
+	if len(more) > MaxBatchIDs-1 {
+		return invalid("%d more ids, want at most %d", len(more), MaxBatchIDs-1)
+	}
+	for _, m := range more {
+		if err := checkLen("id", m, IDSize); err != nil {
+			return err
+		}
+	}
+	return checkLen("id", id, IDSize)
 }
 
 func checkLen(name string, b []byte, n int) error {

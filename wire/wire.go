@@ -14,9 +14,10 @@
 //   - A fast path for the relay's per-message frames (Send, Accepted,
 //     Deliver, Ack, Ping, Pong): a hand-written encoder that writes the same
 //     bytes without allocating, and a decoder that takes only their one
-//     canonical form, in at most two allocations, and hands everything else
-//     to the generic path. Both paths accept and reject exactly the same
-//     inputs (differential tests and fuzz targets hold them equal).
+//     canonical form, in at most two allocations (three for a batched Ack
+//     or Accepted), and hands everything else to the generic path. Both
+//     paths accept and reject exactly the same inputs (differential tests
+//     and fuzz targets hold them equal).
 //   - [ReadPacket] / [AppendPacket]: a 4-byte big-endian length prefix that is
 //     checked against a maximum before anything is allocated; oversized writes
 //     are refused too.
@@ -35,7 +36,14 @@ package wire
 // History:
 //
 //	1 (2026-11): first version: hop handshake, accounts, key directory, mailboxes.
-const ProtocolVersion = 1
+//	2 (2026-11): Ack and Accepted may carry several ids (More); the relay
+//	  and the client use it only on a connection that negotiated version 2.
+const ProtocolVersion = 2
+
+// MinProtocolVersion is the oldest version a relay still accepts: the
+// ServerHello answers with the client's version when it lies between
+// MinProtocolVersion and ProtocolVersion.
+const MinProtocolVersion = 1
 
 // Hard limits. Every decoder and encoder enforces them.
 const (
@@ -55,4 +63,5 @@ const (
 	SigSize         = 64       // bytes of an r||s signature
 	ChallengeSize   = 32       // bytes of the relay's resume challenge
 	NonceSize       = 32       // bytes of a handshake random value
+	MaxBatchIDs     = 256      // ids in one Ack or Accepted (ID and More together; version 2)
 )

@@ -62,6 +62,7 @@ type Conn struct {
 	open      opener
 	relayKey  secp.PublicKey
 	sessionID [32]byte
+	version   uint64 // negotiated protocol version
 
 	hdr  [wire.PacketHeaderSize]byte // reader only: the next packet's length prefix
 	rbuf *[]byte                     // reader only: the packet being read (pooled, nil between frames)
@@ -89,6 +90,10 @@ func newConn(rw io.ReadWriter, shared []byte, th [32]byte, relayKey secp.PublicK
 
 // RelayKey is the relay's long-term public key proven in the handshake.
 func (c *Conn) RelayKey() secp.PublicKey { return c.relayKey }
+
+// Version is the protocol version both ends agreed on in the handshake
+// (the client's, between wire.MinProtocolVersion and wire.ProtocolVersion).
+func (c *Conn) Version() uint64 { return c.version }
 
 // SessionID is the transcript hash: unique per connection, known to both
 // ends, covering the relay's challenge. Resume signs it ([ResumeMessage]).

@@ -33,7 +33,7 @@ func FuzzClientHandshake(f *testing.F) {
 	f.Add([]byte{0, 0, 0, 3, 0xa1, 0x18, 0x28})
 	f.Fuzz(func(t *testing.T, in []byte) {
 		in2 := &fixedInputs{eph: fixedKey(t, 0x22), nonce: v.nonce}
-		c, err := client(context.Background(), readWriter{bytes.NewReader(in), io.Discard}, v.binding, fixedKey(t, 0x11).Public(), in2)
+		c, err := client(context.Background(), readWriter{bytes.NewReader(in), io.Discard}, v.binding, fixedKey(t, 0x11).Public(), v.version, in2)
 		if err == nil && c == nil {
 			t.Fatal("no error and no conn")
 		}

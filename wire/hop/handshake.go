@@ -20,7 +20,6 @@ type fixedInputs struct {
 	eph       *secp.PrivateKey
 	nonce     []byte // client only
 	challenge []byte // relay only
-	version   uint64 // client only; 0 means wire.ProtocolVersion
 }
 
 // Client runs the client side of the handshake on rw: it sends ClientHello,
@@ -31,7 +30,18 @@ type fixedInputs struct {
 // every other failure wraps [ErrHandshake] (an Error frame from the relay
 // also wraps its *wire.RemoteError). ctx bounds the handshake.
 func Client(ctx context.Context, rw io.ReadWriter, binding []byte, pin secp.PublicKey) (*Conn, error) {
-	return client(ctx, rw, binding, pin, nil)
+	return client(ctx, rw, binding, pin, wire.ProtocolVersion, nil)
+}
+
+// ClientVersion is [Client] offering protocol version v instead of
+// wire.ProtocolVersion (a client falling back to an older relay, which
+// answered the newest version with CodeVersion). v must lie between
+// wire.MinProtocolVersion and wire.ProtocolVersion.
+func ClientVersion(ctx context.Context, rw io.ReadWriter, binding []byte, pin secp.PublicKey, v uint64) (*Conn, error) {
+	if v < wire.MinProtocolVersion || v > wire.ProtocolVersion {
+		return nil, fmt.Errorf("%w: protocol version %d not spoken here", ErrHandshake, v)
+	}
+	return client(ctx, rw, binding, pin, v, nil)
 }
 
 // Server runs the relay side of the handshake on rw with the relay's
@@ -42,13 +52,15 @@ func Server(ctx context.Context, rw io.ReadWriter, binding []byte, key *secp.Pri
 	return server(ctx, rw, binding, key, nil)
 }
 
-func client(ctx context.Context, rw io.ReadWriter, binding []byte, pin secp.PublicKey, in *fixedInputs) (*Conn, error) {
+// client runs the client handshake offering version (not range-checked
+// here, so tests can offer any value).
+func client(ctx context.Context, rw io.ReadWriter, binding []byte, pin secp.PublicKey, version uint64, in *fixedInputs) (*Conn, error) {
 	if len(binding) != BindingSize {
 		return nil, fmt.Errorf("%w: channel binding is %d bytes, want %d", ErrHandshake, len(binding), BindingSize)
 	}
 	var c *Conn
 	err := withContext(ctx, rw, func() (err error) {
-		c, err = clientHandshake(rw, binding, pin, in)
+		c, err = clientHandshake(rw, binding, pin, version, in)
 		return err
 	})
 	if err != nil {
@@ -81,8 +93,8 @@ func handshakeError(err error) error {
 	return fmt.Errorf("%w: %w", ErrHandshake, err)
 }
 
-func clientHandshake(rw io.ReadWriter, binding []byte, pin secp.PublicKey, in *fixedInputs) (*Conn, error) {
-	eph, nonce, version, err := clientRandom(in)
+func clientHandshake(rw io.ReadWriter, binding []byte, pin secp.PublicKey, version uint64, in *fixedInputs) (*Conn, error) {
+	eph, nonce, err := clientRandom(in)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +108,7 @@ func clientHandshake(rw io.ReadWriter, binding []byte, pin secp.PublicKey, in *f
 	if err := writeHello(rw, ch); err != nil {
 		return nil, err
 	}
-	sh, err := readServerHello(rw)
+	sh, err := readServerHello(rw, version)
 	if err != nil {
 		return nil, err
 	}
@@ -120,7 +132,7 @@ func clientFinish(rw io.ReadWriter, binding []byte, pin secp.PublicKey, eph *sec
 	if !pin.IsZero() && !pin.Equal(relayKey) {
 		return nil, fmt.Errorf("%w: pinned %s, relay proved %s", ErrRelayKeyMismatch, pin.Fingerprint(), relayKey.Fingerprint())
 	}
-	return agree(rw, eph, ephS, th, relayKey, true)
+	return agree(rw, eph, ephS, th, relayKey, sh.Version, true)
 }
 
 func serverHandshake(rw io.ReadWriter, binding []byte, key *secp.PrivateKey, in *fixedInputs) (*Conn, error) {
@@ -139,7 +151,7 @@ func serverHandshake(rw io.ReadWriter, binding []byte, key *secp.PrivateKey, in 
 	}
 	defer eph.Wipe()
 	sh := &wire.ServerHello{
-		Version: wire.ProtocolVersion, Ephemeral: eph.Public().Bytes(),
+		Version: hello.Version, Ephemeral: eph.Public().Bytes(),
 		RelayKey: key.Public().Bytes(), Challenge: challenge,
 	}
 	th := sha256.Sum256(transcript(binding, ch, sh))
@@ -151,18 +163,22 @@ func serverHandshake(rw io.ReadWriter, binding []byte, key *secp.PrivateKey, in 
 	if err := writeHello(rw, b); err != nil {
 		return nil, err
 	}
-	return agree(rw, eph, ephC, th, key.Public(), false)
+	return agree(rw, eph, ephC, th, key.Public(), hello.Version, false)
 }
 
 // agree runs ECDH and builds the sealed channel; the shared secret is
 // zeroed before it returns.
-func agree(rw io.ReadWriter, eph *secp.PrivateKey, peer secp.PublicKey, th [32]byte, relayKey secp.PublicKey, isClient bool) (*Conn, error) {
+func agree(rw io.ReadWriter, eph *secp.PrivateKey, peer secp.PublicKey, th [32]byte, relayKey secp.PublicKey, version uint64, isClient bool) (*Conn, error) {
 	shared, err := eph.ECDH(peer)
 	if err != nil {
 		return nil, err
 	}
 	defer clear(shared)
-	return newConn(rw, shared, th, relayKey, isClient)
+	c, err := newConn(rw, shared, th, relayKey, isClient)
+	if c != nil {
+		c.version = version
+	}
+	return c, err
 }
 
 // transcript is what the relay signs (hashed) and what the keys and the
@@ -185,18 +201,14 @@ func transcript(binding, ch []byte, sh *wire.ServerHello) []byte {
 	return append(t, sh.Challenge...)
 }
 
-func clientRandom(in *fixedInputs) (eph *secp.PrivateKey, nonce []byte, version uint64, err error) {
+func clientRandom(in *fixedInputs) (eph *secp.PrivateKey, nonce []byte, err error) {
 	if in != nil {
-		version = in.version
-		if version == 0 {
-			version = wire.ProtocolVersion
-		}
-		return in.eph, in.nonce, version, nil
+		return in.eph, in.nonce, nil
 	}
 	if eph, err = secp.GeneratePrivateKey(); err != nil {
-		return nil, nil, 0, err
+		return nil, nil, err
 	}
-	return eph, randomBytes(wire.NonceSize), wire.ProtocolVersion, nil
+	return eph, randomBytes(wire.NonceSize), nil
 }
 
 func serverRandom(in *fixedInputs) (eph *secp.PrivateKey, challenge []byte, err error) {

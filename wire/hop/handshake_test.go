@@ -226,8 +226,8 @@ func TestHandshakeVersionMismatch(t *testing.T) {
 		se.Close()
 		done <- err
 	}()
-	in := &fixedInputs{eph: newKey(t), nonce: make([]byte, 32), version: wire.ProtocolVersion + 1}
-	_, err := client(testCtx(t), ce, bindingOf(1), key.Public(), in)
+	in := &fixedInputs{eph: newKey(t), nonce: make([]byte, 32)}
+	_, err := client(testCtx(t), ce, bindingOf(1), key.Public(), wire.ProtocolVersion+1, in)
 	var remote *wire.RemoteError
 	if !errors.Is(err, ErrHandshake) || !errors.As(err, &remote) || remote.Code != wire.CodeVersion {
 		t.Fatalf("client: %v, want ErrHandshake with remote CodeVersion", err)

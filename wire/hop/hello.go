@@ -32,7 +32,8 @@ func readHello(r io.Reader, f *wire.Frame) ([]byte, error) {
 }
 
 // readClientHello reads the first packet on the relay side. Anything but a
-// ClientHello of our version is answered with a fatal Error frame.
+// ClientHello of a version between wire.MinProtocolVersion and
+// wire.ProtocolVersion is answered with a fatal Error frame.
 func readClientHello(rw io.ReadWriter) ([]byte, *wire.ClientHello, error) {
 	var f wire.Frame
 	b, err := readHello(rw, &f)
@@ -46,16 +47,17 @@ func readClientHello(rw io.ReadWriter) ([]byte, *wire.ClientHello, error) {
 		sendError(rw, wire.CodeBadFrame, "expected a ClientHello")
 		return nil, nil, fmt.Errorf("expected ClientHello, got frame type %d", f.Type())
 	}
-	if v := f.ClientHello.Version; v != wire.ProtocolVersion {
-		sendError(rw, wire.CodeVersion, fmt.Sprintf("relay speaks protocol version %d", wire.ProtocolVersion))
-		return nil, nil, fmt.Errorf("client protocol version %d, relay speaks %d", v, wire.ProtocolVersion)
+	if v := f.ClientHello.Version; v < wire.MinProtocolVersion || v > wire.ProtocolVersion {
+		sendError(rw, wire.CodeVersion, fmt.Sprintf("relay speaks protocol versions %d to %d", wire.MinProtocolVersion, wire.ProtocolVersion))
+		return nil, nil, fmt.Errorf("client protocol version %d, relay speaks %d to %d", v, wire.MinProtocolVersion, wire.ProtocolVersion)
 	}
 	return b, f.ClientHello, nil
 }
 
-// readServerHello reads the relay's answer on the client side. An Error
-// frame becomes its *wire.RemoteError.
-func readServerHello(r io.Reader) (*wire.ServerHello, error) {
+// readServerHello reads the relay's answer on the client side, which must
+// carry the version the client sent. An Error frame becomes its
+// *wire.RemoteError.
+func readServerHello(r io.Reader, version uint64) (*wire.ServerHello, error) {
 	var f wire.Frame
 	if _, err := readHello(r, &f); err != nil {
 		return nil, err
@@ -65,8 +67,8 @@ func readServerHello(r io.Reader) (*wire.ServerHello, error) {
 		return nil, f.Error.Err()
 	case f.ServerHello == nil:
 		return nil, fmt.Errorf("expected ServerHello, got frame type %d", f.Type())
-	case f.ServerHello.Version != wire.ProtocolVersion:
-		return nil, fmt.Errorf("relay protocol version %d, client speaks %d", f.ServerHello.Version, wire.ProtocolVersion)
+	case f.ServerHello.Version != version:
+		return nil, fmt.Errorf("relay protocol version %d, client speaks %d", f.ServerHello.Version, version)
 	}
 	return f.ServerHello, nil
 }

@@ -11,6 +11,12 @@
 //     the client checks the signature and the relay's long-term key against a
 //     pin (or trusts it on first use). HKDF-SHA-256 over the ECDH secret,
 //     salted with the transcript hash, gives one AES-256 key per direction.
+//   - Version negotiation: the client offers wire.ProtocolVersion (or an
+//     older version with [ClientVersion]); the relay accepts
+//     wire.MinProtocolVersion to wire.ProtocolVersion and echoes it; both
+//     are in the signed transcript, and [Conn.Version] reports the result.
+//     Which frames a version allows (batched Ack/Accepted from 2 on) is
+//     the caller's rule: a Conn carries any valid frame.
 //   - Sealed frames ([Conn.ReadFrame], [Conn.WriteFrame]): AES-256-GCM, the
 //     64-bit frame counter as nonce, the packet header as associated data.
 //   - TLS settings for the QUIC connection ([ClientTLSConfig],

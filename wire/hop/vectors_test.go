@@ -26,9 +26,14 @@ const (
 	vectorsEnd   = "<!-- hop-vectors:end -->"
 )
 
-// hopVectors is one deterministic handshake plus two sealed frames each
-// way, produced by the real Client and Server with fixed inputs.
+// hopVectors is one deterministic handshake plus sealed frames each way,
+// produced by the real Client and Server with fixed inputs. The version-1
+// vectors are normative and frozen (a second implementation may be built
+// on them); version 2 uses the same inputs with Version 2 and batched
+// frames.
 type hopVectors struct {
+	version uint64
+
 	relayPriv, clientEph, relayEph, nonce, challenge, binding []byte
 	relayPub, clientEphPub, relayEphPub                       []byte
 
@@ -47,8 +52,15 @@ type sealedVector struct {
 	counter       uint64
 }
 
-func vectorFrames() (c2s, s2c []*wire.Frame) {
+// vectorFrames are the sealed frames of the vectors: for version 1 two
+// each way, for version 2 a batched Ack and a batched Accepted.
+func vectorFrames(version uint64) (c2s, s2c []*wire.Frame) {
 	id := bytes.Repeat([]byte{0x77}, wire.IDSize)
+	if version >= 2 {
+		more := [][]byte{bytes.Repeat([]byte{0x78}, wire.IDSize), bytes.Repeat([]byte{0x79}, wire.IDSize)}
+		return []*wire.Frame{{Ack: &wire.Ack{ID: id, More: more}}},
+			[]*wire.Frame{{Accepted: &wire.Accepted{ID: id, More: more}}}
+	}
 	idKey, _ := secp.ParsePrivateKey(bytes.Repeat([]byte{0x88}, 32))
 	c2s = []*wire.Frame{
 		{Req: 1, FetchBundle: &wire.FetchBundle{Username: "bob"}},
@@ -72,9 +84,13 @@ func (r *recorder) Write(p []byte) (int, error) {
 	return r.Conn.Write(p)
 }
 
-func newVectors(t testing.TB) *hopVectors {
+// newVectors returns the version-1 vectors.
+func newVectors(t testing.TB) *hopVectors { return newVectorsVersion(t, 1) }
+
+func newVectorsVersion(t testing.TB, version uint64) *hopVectors {
 	t.Helper()
 	v := &hopVectors{
+		version:   version,
 		relayPriv: bytes.Repeat([]byte{0x11}, 32), clientEph: bytes.Repeat([]byte{0x22}, 32),
 		relayEph: bytes.Repeat([]byte{0x33}, 32), nonce: bytes.Repeat([]byte{0x44}, 32),
 		challenge: bytes.Repeat([]byte{0x55}, 32), binding: bytes.Repeat([]byte{0x66}, 32),
@@ -100,13 +116,16 @@ func (v *hopVectors) run(t testing.TB, relay *secp.PrivateKey) (cw, sw []byte) {
 		c, err := server(ctx, sr, v.binding, relay, &fixedInputs{eph: fixedKey(t, 0x33), challenge: v.challenge})
 		done <- result{c, err}
 	}()
-	c, err := client(ctx, cr, v.binding, relay.Public(), &fixedInputs{eph: fixedKey(t, 0x22), nonce: v.nonce})
+	c, err := client(ctx, cr, v.binding, relay.Public(), v.version, &fixedInputs{eph: fixedKey(t, 0x22), nonce: v.nonce})
 	s := <-done
 	if err != nil || s.err != nil {
 		t.Fatalf("vector handshake: client %v, server %v", err, s.err)
 	}
+	if c.Version() != v.version || s.conn.Version() != v.version {
+		t.Fatalf("negotiated client %d, relay %d, want %d", c.Version(), s.conn.Version(), v.version)
+	}
 	v.client, v.server = c, s.conn
-	c2s, s2c := vectorFrames()
+	c2s, s2c := vectorFrames(v.version)
 	exchange(t, c, s.conn, c2s)
 	exchange(t, s.conn, c, s2c)
 	return cr.out.Bytes(), sr.out.Bytes()
@@ -149,9 +168,10 @@ func splitPackets(t testing.TB, b []byte) [][]byte {
 // derive computes every intermediate value independently of the Conns and
 // checks it against what travelled on the pipe.
 func (v *hopVectors) derive(t testing.TB, cw, sw []byte) {
+	c2s, s2c := vectorFrames(v.version)
 	cp, sp := splitPackets(t, cw), splitPackets(t, sw)
-	if len(cp) != 3 || len(sp) != 3 {
-		t.Fatalf("recorded %d client and %d relay packets, want 3 each", len(cp), len(sp))
+	if len(cp) != 1+len(c2s) || len(sp) != 1+len(s2c) {
+		t.Fatalf("recorded %d client and %d relay packets, want %d and %d", len(cp), len(sp), 1+len(c2s), 1+len(s2c))
 	}
 	v.clientHello, v.serverHello = cp[0], sp[0]
 	var f wire.Frame
@@ -172,7 +192,6 @@ func (v *hopVectors) derive(t testing.TB, cw, sw []byte) {
 	v.shared = shared
 	v.keyC2S, _ = deriveKey(shared, v.th, InfoClientToServer)
 	v.keyS2C, _ = deriveKey(shared, v.th, InfoServerToClient)
-	c2s, s2c := vectorFrames()
 	v.c2s = sealedVectors(t, "client -> relay", v.keyC2S, c2s, cp[1:])
 	v.s2c = sealedVectors(t, "relay -> client", v.keyS2C, s2c, sp[1:])
 }
@@ -200,10 +219,26 @@ func sealedVectors(t testing.TB, dir string, key []byte, frames []*wire.Frame, p
 	return out
 }
 
-// markdown renders the vectors as they appear in PROTOCOL.md.
-func (v *hopVectors) markdown() string {
+// markdown renders the generated block of PROTOCOL.md section 2.6: the
+// version-1 vectors (fixed inputs, handshake, sealed frames), then the
+// version-2 handshake and batched frames from the same inputs.
+func markdown(v1, v2 *hopVectors) string {
 	var b strings.Builder
 	b.WriteString(vectorsBegin)
+	v1.inputsMarkdown(&b)
+	b.WriteString("\nHandshake:\n\n")
+	v1.handshakeMarkdown(&b)
+	b.WriteString("\nSealed frames (two each way, counters 0 and 1 in each direction):\n\n")
+	v1.sealedMarkdown(&b)
+	b.WriteString("\nVersion 2 handshake (the same fixed inputs; ClientHello and ServerHello carry Version 2):\n\n")
+	v2.handshakeMarkdown(&b)
+	b.WriteString("\nVersion 2 sealed frames (a batched Ack and a batched Accepted, counter 0 in each direction):\n\n")
+	v2.sealedMarkdown(&b)
+	b.WriteString(vectorsEnd)
+	return b.String()
+}
+
+func (v *hopVectors) inputsMarkdown(b *strings.Builder) {
 	b.WriteString("Fixed inputs (test values, not secrets of any deployment):\n\n```text\n")
 	for _, kv := range []struct {
 		k string
@@ -214,9 +249,13 @@ func (v *hopVectors) markdown() string {
 		{"relay ephemeral private key", v.relayEph}, {"relay ephemeral public key", v.relayEphPub},
 		{"client nonce", v.nonce}, {"relay challenge", v.challenge}, {"binding (TLS exporter value)", v.binding},
 	} {
-		hexField(&b, kv.k, kv.v)
+		hexField(b, kv.k, kv.v)
 	}
-	b.WriteString("```\n\nHandshake:\n\n```text\n")
+	b.WriteString("```\n")
+}
+
+func (v *hopVectors) handshakeMarkdown(b *strings.Builder) {
+	b.WriteString("```text\n")
 	for _, kv := range []struct {
 		k string
 		v []byte
@@ -229,16 +268,18 @@ func (v *hopVectors) markdown() string {
 		{"key client -> relay (info \"" + InfoClientToServer + "\")", v.keyC2S},
 		{"key relay -> client (info \"" + InfoServerToClient + "\")", v.keyS2C},
 	} {
-		hexField(&b, kv.k, kv.v)
-	}
-	b.WriteString("```\n\nSealed frames (two each way, counters 0 and 1 in each direction):\n\n```text\n")
-	for _, s := range append(append([]sealedVector{}, v.c2s...), v.s2c...) {
-		hexField(&b, fmt.Sprintf("%s, counter %d, frame", s.name, s.counter), s.frame)
-		hexField(&b, fmt.Sprintf("%s, counter %d, sealed packet", s.name, s.counter), s.packet)
+		hexField(b, kv.k, kv.v)
 	}
 	b.WriteString("```\n")
-	b.WriteString(vectorsEnd)
-	return b.String()
+}
+
+func (v *hopVectors) sealedMarkdown(b *strings.Builder) {
+	b.WriteString("```text\n")
+	for _, s := range append(append([]sealedVector{}, v.c2s...), v.s2c...) {
+		hexField(b, fmt.Sprintf("%s, counter %d, frame", s.name, s.counter), s.frame)
+		hexField(b, fmt.Sprintf("%s, counter %d, sealed packet", s.name, s.counter), s.packet)
+	}
+	b.WriteString("```\n")
 }
 
 // hexField writes "name:" and the value's hex in lines of 64 digits.
@@ -253,8 +294,8 @@ func hexField(b *strings.Builder, name string, v []byte) {
 }
 
 func TestProtocolDocHopVectors(t *testing.T) {
-	want := newVectors(t).markdown()
-	again := newVectors(t).markdown()
+	want := markdown(newVectors(t), newVectorsVersion(t, 2))
+	again := markdown(newVectors(t), newVectorsVersion(t, 2))
 	if want != again {
 		t.Fatal("the vectors are not deterministic")
 	}
