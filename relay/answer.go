@@ -64,30 +64,68 @@ func (ss *session) answerSend(a answer) {
 	ss.kick()
 }
 
-// writeAnswers writes the queued answers and gives their tokens back.
+// writeAnswers writes the queued answers and gives their tokens back. On
+// a version 2 connection a run of consecutive Accepted answers leaves as
+// one Accepted frame of up to wire.MaxBatchIDs ids (ID, then More); an
+// Error keeps its place between runs. On version 1 each id has its frame.
 func (ss *session) writeAnswers() bool {
 	ss.liveMu.Lock()
 	q := ss.answers
 	ss.answers = ss.spareA[:0]
 	ss.liveMu.Unlock()
+	batch := 1
+	if ss.hc.Version() >= 2 {
+		batch = wire.MaxBatchIDs
+	}
 	ok := true
-	for i := range q {
+	for i := 0; i < len(q); {
+		n := acceptedRun(q[i:], batch)
 		if ok {
-			ok = ss.writeAnswer(&q[i])
+			ok = ss.writeAnswer(q[i : i+n])
 		}
-		ss.putTokens(q[i].tokens)
+		for j := i; j < i+n; j++ {
+			ss.putTokens(q[j].tokens)
+		}
+		i += n
 	}
 	ss.spareA = q[:0]
 	return ok
 }
 
-func (ss *session) writeAnswer(a *answer) bool {
-	if a.code != 0 {
-		return ss.write(sendError(a.id[:], a.code))
+// acceptedRun is how many answers from q[0] one frame carries: 1 for an
+// Error, else the Accepted answers in a row, at most limit.
+func acceptedRun(q []answer, limit int) int {
+	if q[0].code != 0 {
+		return 1
+	}
+	n := 1
+	for n < len(q) && n < limit && q[n].code == 0 {
+		n++
+	}
+	return n
+}
+
+// writeAnswer writes one Error, or one Accepted of every answer in run
+// (all Accepted). The ids are referenced from run, not copied; the More
+// slice is the writer's scratch, cleared after the write.
+func (ss *session) writeAnswer(run []answer) bool {
+	if run[0].code != 0 {
+		return ss.write(sendError(run[0].id[:], run[0].code))
 	}
 	acc := &ss.scratch.accepted
-	acc.ID = a.id[:]
+	acc.ID = run[0].id[:]
+	if len(run) > 1 {
+		more := ss.scratch.more[:0]
+		for j := 1; j < len(run); j++ {
+			more = append(more, run[j].id[:])
+		}
+		acc.More = more
+	}
 	ok := ss.writeScratch(&wire.Frame{Accepted: acc})
-	acc.ID = nil
+	if acc.More != nil {
+		clear(acc.More)
+		ss.scratch.more = acc.More[:0]
+	}
+	acc.ID, acc.More = nil, nil
 	return ok
 }

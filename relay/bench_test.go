@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"flag"
 	"fmt"
 	"sync"
 	"syscall"
@@ -37,10 +38,10 @@ func benchUser(b *testing.B, r *testRelay, name string) (*user, *client) {
 }
 
 // dialBuffered is dial with the client's writes buffered like the relay's
-// (a pipelining daemon coalesces its frames too); call flush before
-// waiting for an answer.
+// (a pipelining daemon coalesces its frames too), offering protocol
+// version -relay.version; call flush before waiting for an answer.
 func dialBuffered(b *testing.B, r *testRelay) *client {
-	return hopclient.DialBuffered(b, r.addr, r.srv.PublicKey())
+	return hopclient.DialBufferedVersion(b, r.addr, r.srv.PublicKey(), *benchVersion)
 }
 
 // benchPair is one sender and one receiver connected to the relay.
@@ -60,13 +61,33 @@ func newBenchPairs(b *testing.B, r *testRelay, n int) []benchPair {
 	return pairs
 }
 
-// ackAll reads n Delivers on c and acks each (the receiving daemon).
+// Benchmark knobs, to measure what version 2's batches save: the
+// receiving client acks one id per Ack frame with -relay.singleack, and
+// every client speaks protocol version -relay.version (1: one Ack and one
+// Accepted per id, the old protocol).
+var (
+	benchSingleAck = flag.Bool("relay.singleack", false, "benchmarks: ack one id per Ack frame")
+	benchVersion   = flag.Uint64("relay.version", wire.ProtocolVersion, "benchmarks: protocol version the clients offer")
+)
+
+// ackAll reads n Delivers on c and acks them like the daemon: the ids of
+// every Deliver already read go in one Ack (up to wire.MaxBatchIDs; on
+// version 1 or with -relay.singleack one Ack per id), written when no
+// further frame is at hand, and the buffered writes are flushed then.
 func ackAll(b *testing.B, c *client, n int) {
+	batch := wire.MaxBatchIDs
+	if *benchSingleAck || c.Hop.Version() < 2 {
+		batch = 1
+	}
+	ids := make([][]byte, 0, batch)
 	for got := 0; got < n; {
 		var f *wire.Frame
 		select {
 		case f = <-c.Frames:
 		default:
+			if ids = writeAck(b, c, ids); ids == nil {
+				return
+			}
 			c.Flush()
 			f = <-c.Frames
 		}
@@ -76,42 +97,74 @@ func ackAll(b *testing.B, c *client, n int) {
 		}
 		if f.Deliver != nil {
 			got++
-			if err := c.Hop.WriteFrame(&wire.Frame{Ack: &wire.Ack{ID: f.Deliver.ID}}); err != nil {
-				b.Errorf("ack: %v", err)
-				return
+			if ids = append(ids, f.Deliver.ID); len(ids) == batch {
+				if ids = writeAck(b, c, ids); ids == nil {
+					return
+				}
 			}
 		}
 	}
+	writeAck(b, c, ids)
 	c.Flush()
 }
 
+// writeAck writes one Ack of ids, if any, and returns ids emptied for
+// reuse, nil when the write failed.
+func writeAck(b *testing.B, c *client, ids [][]byte) [][]byte {
+	if len(ids) == 0 {
+		return ids
+	}
+	a := &wire.Ack{ID: ids[0]}
+	if len(ids) > 1 {
+		a.More = ids[1:]
+	}
+	if err := c.Hop.WriteFrame(&wire.Frame{Ack: a}); err != nil {
+		b.Errorf("ack: %v", err)
+		return nil
+	}
+	clear(ids)
+	return ids[:0]
+}
+
 // sendAll sends n 200-byte envelopes to "to", keeping up to window Sends
-// unanswered, and waits for every Accepted.
+// unanswered, and waits until every id was accepted (one Accepted frame
+// may accept many on version 2).
 func sendAll(b *testing.B, c *client, to *user, n, window int) {
 	body := make([]byte, 200)
 	key := to.IDKey()
 	inflight := 0
 	for i := 0; i < n; i++ {
-		if inflight == window {
+		for inflight >= window {
 			if len(c.Frames) == 0 {
 				c.Flush()
 			}
-			if f := c.Next(); f.Accepted == nil {
-				b.Errorf("got %v %v", f.Type(), hopclient.ErrCode(f))
+			k := acceptedCount(b, c.Next())
+			if k == 0 {
 				return
 			}
-			inflight--
+			inflight -= k
 		}
 		c.Write(&wire.Frame{Send: &wire.Send{ID: hopclient.NewMsgID(), To: to.Name, Body: body, IdentityKey: key}})
 		inflight++
 	}
 	c.Flush()
-	for ; inflight > 0; inflight-- {
-		if f := c.Next(); f.Accepted == nil {
-			b.Errorf("got %v %v", f.Type(), hopclient.ErrCode(f))
+	for inflight > 0 {
+		k := acceptedCount(b, c.Next())
+		if k == 0 {
 			return
 		}
+		inflight -= k
 	}
+}
+
+// acceptedCount returns how many ids f accepts, failing the benchmark
+// (and returning 0) when f is not an Accepted.
+func acceptedCount(b *testing.B, f *wire.Frame) int {
+	if f.Accepted == nil {
+		b.Errorf("got %v %v", f.Type(), hopclient.ErrCode(f))
+		return 0
+	}
+	return 1 + len(f.Accepted.More)
 }
 
 // runOnline sends b.N envelopes spread over the pairs, each sender keeping

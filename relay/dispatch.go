@@ -6,8 +6,14 @@ import (
 )
 
 // dispatch handles one frame read from the client. It returns false when
-// the session must end (a frame the relay never accepts from a client).
+// the session must end (a frame the relay never accepts from a client, or
+// one the connection's protocol version does not have).
 func (ss *session) dispatch(f *wire.Frame) bool {
+	if !ss.speaks(f) {
+		ss.s.m.BadInput.WithLabelValues(metrics.BadFrame).Inc()
+		ss.fatal(wire.CodeBadFrame)
+		return false
+	}
 	authed := ss.username() != ""
 	switch f.Type() {
 	case wire.TypePing:
@@ -38,6 +44,12 @@ func (ss *session) dispatch(f *wire.Frame) bool {
 		return false
 	}
 	return true
+}
+
+// speaks reports whether f belongs to the connection's protocol version:
+// an Ack with More exists only from version 2 on.
+func (ss *session) speaks(f *wire.Frame) bool {
+	return f.Ack == nil || len(f.Ack.More) == 0 || ss.hc.Version() >= 2
 }
 
 func (ss *session) authenticateFrame(f *wire.Frame) {

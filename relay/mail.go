@@ -85,15 +85,24 @@ func (ss *session) sent(e sentEnv, tokens int, res store.AppendResult, err error
 	ss.answerSend(answer{id: e.id, code: code, tokens: tokens})
 }
 
-// ack deletes an envelope the recipient has stored. Its callback is made
-// once per session (not per Ack).
+// ack deletes the envelopes the recipient has stored: ID, then each id of
+// More (version 2; dispatch refused More on version 1), each as a single
+// Ack would. Its callback is made once per session (not per Ack).
 func (ss *session) ack(a *wire.Ack) {
-	var id store.ID
-	copy(id[:], a.ID)
 	if ss.ackDone == nil {
 		ss.ackDone = ss.s.acked
 	}
-	ss.s.store.Ack(ss.username(), id, ss.ackDone)
+	user := ss.username()
+	ss.ackID(user, a.ID)
+	for _, id := range a.More {
+		ss.ackID(user, id)
+	}
+}
+
+func (ss *session) ackID(user string, b []byte) {
+	var id store.ID
+	copy(id[:], b)
+	ss.s.store.Ack(user, id, ss.ackDone)
 }
 
 // acked counts an Ack that removed an envelope (store goroutines).

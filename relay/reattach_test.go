@@ -90,7 +90,8 @@ func deliverID(f *wire.Frame) []byte {
 	return f.Deliver.ID
 }
 
-// allAccepted reads one Accepted per id on c, in any order.
+// allAccepted reads Accepted frames on c until each of ids (distinct) was
+// accepted once, in any order and however many per frame.
 func allAccepted(t *testing.T, c *client, ids [][]byte) {
 	t.Helper()
 	want := map[string]bool{}
@@ -99,10 +100,16 @@ func allAccepted(t *testing.T, c *client, ids [][]byte) {
 	}
 	for len(want) > 0 {
 		f := c.Next()
-		if f.Accepted == nil || !want[string(f.Accepted.ID)] {
-			t.Fatalf("got %v %v, want Accepted of one of %d ids", f.Type(), hopclient.ErrCode(f), len(want))
+		got := hopclient.AcceptedIDs(f)
+		if got == nil {
+			t.Fatalf("got %v %v, want Accepted of some of %d ids", f.Type(), hopclient.ErrCode(f), len(want))
 		}
-		delete(want, string(f.Accepted.ID))
+		for _, id := range got {
+			if !want[string(id)] {
+				t.Fatalf("Accepted of %x: not sent or accepted twice", id)
+			}
+			delete(want, string(id))
+		}
 	}
 }
 

@@ -9,7 +9,13 @@
 // request is Register, Login or Resume (before that only Ping is answered;
 // anything else gets Error CodeNotAuthed). After Welcome the relay pushes
 // the user's mailbox in order, then new envelopes as they arrive, and deletes
-// an envelope only when the recipient acks it. See wire/PROTOCOL.md.
+// an envelope only when the recipient acks it. On a connection that
+// negotiated protocol version 2 one Ack or Accepted may carry up to
+// wire.MaxBatchIDs ids (ID, then More): the relay then writes a run of
+// Accepted answers as one frame (an Error keeps its place) and takes an
+// Ack's ids in order; a version 1 connection gets one Accepted per id, and
+// an Ack with More from it ends the session (CodeBadFrame). See
+// wire/PROTOCOL.md.
 //
 // # What it promises
 //

@@ -333,11 +333,13 @@ func (ss *session) write(f *wire.Frame) bool {
 }
 
 // scratchFrames are payloads the writer reuses for every Deliver and
-// Accepted (written, then cleared: nothing keeps a reference).
+// Accepted, and the backing array of a batched Accepted's More (written,
+// then cleared: nothing keeps a reference).
 type scratchFrames struct {
 	frame    wire.Frame
 	deliver  wire.Deliver
 	accepted wire.Accepted
+	more     [][]byte // the ids of accepted.More (answer.go)
 }
 
 // writeScratch writes f through the reused frame struct.

@@ -102,9 +102,7 @@ func TestRelayProcessKilledMidStream(t *testing.T) {
 		}
 	}
 	for accepted < n/4 {
-		if f := ac.Next(); f.Accepted != nil {
-			accepted++
-		}
+		accepted += len(hopclient.AcceptedIDs(ac.Next()))
 	}
 	procs[0].cmd.Process.Signal(syscall.SIGKILL)
 	procs[0].cmd.Wait()

@@ -4,7 +4,10 @@
 // Register, Login, Resume, Send) that fail the test on anything
 // unexpected. It is shared by the relay and relay/cluster tests and
 // imports nothing from the relay, so the relay's own in-package tests can
-// use it without an import cycle.
+// use it without an import cycle. It offers wire.ProtocolVersion (Ack
+// and Accepted may carry several ids: AckBatch, AcceptedIDs) unless a test
+// dials with DialVersion or DialBufferedVersion, e.g. as a version 1
+// daemon.
 //
 // It is test code: imported only from _test.go files, never linked into a
 // binary. It does what a test asks, including malformed or out-of-order
@@ -191,13 +194,13 @@ func (c *Client) Send(id []byte, to *User, body string) {
 }
 
 // SendOK sends a new message and fails the test unless the next frame
-// is its Accepted. It returns the message ID.
+// is its Accepted (of that id alone). It returns the message ID.
 func (c *Client) SendOK(to *User, body string) []byte {
 	c.tb.Helper()
 	id := NewMsgID()
 	c.Send(id, to, body)
 	f := c.Next()
-	if f.Accepted == nil || string(f.Accepted.ID) != string(id) {
+	if f.Accepted == nil || string(f.Accepted.ID) != string(id) || len(f.Accepted.More) != 0 {
 		c.tb.Fatalf("got %v %v, want Accepted", f.Type(), ErrCode(f))
 	}
 	return id
@@ -205,3 +208,23 @@ func (c *Client) SendOK(to *User, body string) []byte {
 
 // Ack writes an Ack of id.
 func (c *Client) Ack(id []byte) { c.Write(&wire.Frame{Ack: &wire.Ack{ID: id}}) }
+
+// AckBatch writes one Ack of every id in ids (ID, then More; version 2
+// with more than one id). ids must not be empty.
+func (c *Client) AckBatch(ids [][]byte) {
+	c.tb.Helper()
+	a := &wire.Ack{ID: ids[0]}
+	if len(ids) > 1 {
+		a.More = ids[1:]
+	}
+	c.Write(&wire.Frame{Ack: a})
+}
+
+// AcceptedIDs returns every id an Accepted frame accepts, in order (ID,
+// then More); nil when f is not an Accepted.
+func AcceptedIDs(f *wire.Frame) [][]byte {
+	if f.Accepted == nil {
+		return nil
+	}
+	return append([][]byte{f.Accepted.ID}, f.Accepted.More...)
+}

@@ -33,11 +33,19 @@ func DialQUIC(tb testing.TB, addr string) (*quic.Conn, *quic.Stream) {
 }
 
 // Dial connects to the relay at addr, runs the hop handshake pinning pin
-// and starts the reader goroutine. Failures fail the test.
+// (offering wire.ProtocolVersion) and starts the reader goroutine.
+// Failures fail the test.
 func Dial(tb testing.TB, addr string, pin secp.PublicKey) *Client {
 	tb.Helper()
+	return DialVersion(tb, addr, pin, wire.ProtocolVersion)
+}
+
+// DialVersion is Dial offering protocol version v (hop.ClientVersion): a
+// test acting as an older daemon passes 1.
+func DialVersion(tb testing.TB, addr string, pin secp.PublicKey, v uint64) *Client {
+	tb.Helper()
 	conn, st := DialQUIC(tb, addr)
-	hc := handshake(tb, conn, st, pin)
+	hc := handshake(tb, conn, st, pin, v)
 	c := New(tb, conn, st, hc)
 	go c.ReadLoop()
 	return c
@@ -48,9 +56,15 @@ func Dial(tb testing.TB, addr string, pin secp.PublicKey) *Client {
 // nothing is queued, otherwise call Flush before waiting for an answer.
 func DialBuffered(tb testing.TB, addr string, pin secp.PublicKey) *Client {
 	tb.Helper()
+	return DialBufferedVersion(tb, addr, pin, wire.ProtocolVersion)
+}
+
+// DialBufferedVersion is DialBuffered offering protocol version v.
+func DialBufferedVersion(tb testing.TB, addr string, pin secp.PublicKey, v uint64) *Client {
+	tb.Helper()
 	conn, st := DialQUIC(tb, addr)
 	bs := hop.NewStream(st)
-	hc := handshake(tb, conn, bs, pin)
+	hc := handshake(tb, conn, bs, pin, v)
 	bs.Buffer()
 	c := New(tb, conn, st, hc)
 	c.bs = bs
@@ -58,8 +72,9 @@ func DialBuffered(tb testing.TB, addr string, pin secp.PublicKey) *Client {
 	return c
 }
 
-// handshake runs the hop handshake on rw, bound to conn's TLS session.
-func handshake(tb testing.TB, conn *quic.Conn, rw io.ReadWriter, pin secp.PublicKey) *hop.Conn {
+// handshake runs the hop handshake on rw offering version v, bound to
+// conn's TLS session.
+func handshake(tb testing.TB, conn *quic.Conn, rw io.ReadWriter, pin secp.PublicKey, v uint64) *hop.Conn {
 	tb.Helper()
 	binding, err := hop.Binding(conn.ConnectionState().TLS)
 	if err != nil {
@@ -67,7 +82,7 @@ func handshake(tb testing.TB, conn *quic.Conn, rw io.ReadWriter, pin secp.Public
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	hc, err := hop.Client(ctx, rw, binding, pin)
+	hc, err := hop.ClientVersion(ctx, rw, binding, pin, v)
 	if err != nil {
 		tb.Fatalf("hop handshake: %v", err)
 	}
