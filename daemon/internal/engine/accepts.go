@@ -17,16 +17,25 @@ import (
 // queued: it is retransmitted with the same id and the relay answers
 // Accepted again.
 
-// accepted handles Accepted: the relay holds the envelope.
-func (e *Engine) accepted(raw []byte) {
-	id, ok := store.IDFromBytes(raw)
-	if !ok {
-		return
-	}
+// accepted handles Accepted: the relay holds the envelope raw and, for a
+// batched Accepted (protocol version 2), each of more, queued in that
+// order exactly as that many single Accepted frames would be. Malformed
+// ids (the wire layer lets none through) are skipped.
+func (e *Engine) accepted(raw []byte, more ...[]byte) {
 	e.acceptMu.Lock()
-	e.accepts = append(e.accepts, id)
+	e.accepts = appendID(e.accepts, raw)
+	for _, m := range more {
+		e.accepts = appendID(e.accepts, m)
+	}
 	e.acceptMu.Unlock()
 	e.kickAccepted()
+}
+
+func appendID(ids []store.ID, raw []byte) []store.ID {
+	if id, ok := store.IDFromBytes(raw); ok {
+		return append(ids, id)
+	}
+	return ids
 }
 
 func (e *Engine) kickAccepted() {

@@ -194,7 +194,7 @@ func (e *Engine) Frame(c *link.Conn, f *wire.Frame) {
 	case f.Deliver != nil:
 		e.deliver(c, f.Deliver)
 	case f.Accepted != nil:
-		e.accepted(f.Accepted.ID)
+		e.accepted(f.Accepted.ID, f.Accepted.More...)
 	case f.Error != nil && f.Error.ID != nil:
 		e.sendFailed(f.Error)
 	}

@@ -16,8 +16,10 @@
 //     transaction BEFORE the envelope is written to the relay, and every
 //     retry sends exactly the
 //     same envelope under the same id (the relay and the recipient
-//     deduplicate by id). Status becomes sent on Accepted (committed with
-//     the next transaction: group commit, see accepts.go), delivered on the
+//     deduplicate by id). Status becomes sent on Accepted (a batched
+//     Accepted of protocol version 2 counts for each of its ids, in order;
+//     committed with the next transaction: group commit, see accepts.go),
+//     delivered on the
 //     recipient's end-to-end receipt, read on its read receipt (if that
 //     contact sends them), failed with a reason on a permanent error. A
 //     transient refusal (Error CodeInternal during a NATS leader election,

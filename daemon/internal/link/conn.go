@@ -32,6 +32,7 @@ type frameConn interface {
 	WriteFrame(f *wire.Frame) error
 	Flush() error
 	Stats() Stats
+	Version() uint64 // the negotiated protocol version
 }
 
 // Stats are transport counters of one connection (QUIC packets, both
@@ -48,10 +49,12 @@ type Conn struct {
 	fc        frameConn
 	sessionID [32]byte
 	relayKey  secp.PublicKey
+	version   uint64 // negotiated protocol version
 	out       chan *wire.Frame
 	done      chan struct{} // closed when the connection is finished
 	drained   chan struct{} // closed when the writer has exited
 	received  atomic.Uint64 // frames read so far (liveness)
+	batch     *ackBatch     // writer only: merged-Ack scratch, made on the first batch
 
 	mu      sync.Mutex
 	nextReq uint64
@@ -62,7 +65,7 @@ type Conn struct {
 
 func newConn(fc frameConn, sid [32]byte, relayKey secp.PublicKey, queue int) *Conn {
 	return &Conn{
-		fc: fc, sessionID: sid, relayKey: relayKey,
+		fc: fc, sessionID: sid, relayKey: relayKey, version: fc.Version(),
 		out:     make(chan *wire.Frame, queue),
 		done:    make(chan struct{}),
 		drained: make(chan struct{}),
@@ -75,6 +78,10 @@ func (c *Conn) SessionID() [32]byte { return c.sessionID }
 
 // RelayKey is the relay's authenticated long-term key.
 func (c *Conn) RelayKey() secp.PublicKey { return c.relayKey }
+
+// Version is the protocol version negotiated with the relay: from 2 on,
+// queued Acks leave merged (see batch.go).
+func (c *Conn) Version() uint64 { return c.version }
 
 // Stats returns the connection's transport counters.
 func (c *Conn) Stats() Stats { return c.fc.Stats() }
@@ -187,6 +194,9 @@ func (c *Conn) readLoop(h Handler) {
 		}
 		c.received.Add(1)
 		switch {
+		case c.version < batchVersion && batched(f):
+			c.fail(errBatchOnV1)
+			return
 		case f.Ping != nil:
 			_ = c.TryWrite(&wire.Frame{Pong: &wire.Pong{N: f.Ping.N}})
 		case f.Pong != nil:
@@ -223,30 +233,41 @@ func (c *Conn) writeLoop(drain time.Duration) {
 
 // writeQueued writes f and every frame queued behind it, then flushes.
 func (c *Conn) writeQueued(f *wire.Frame) error {
-	for {
-		if err := c.fc.WriteFrame(f); err != nil {
+	for f != nil {
+		next, err := c.writeFrame(f)
+		if err != nil {
 			return err
 		}
-		select {
-		case f = <-c.out:
-		default:
-			return c.fc.Flush()
+		if next == nil {
+			next = c.poll()
 		}
+		f = next
+	}
+	return c.fc.Flush()
+}
+
+// flush writes what is queued, until the deadline, and flushes.
+func (c *Conn) flush(deadline time.Time) {
+	defer func() { _ = c.fc.Flush() }()
+	for f := c.poll(); f != nil && time.Now().Before(deadline); {
+		next, err := c.writeFrame(f)
+		if err != nil {
+			return
+		}
+		if next == nil {
+			next = c.poll()
+		}
+		f = next
 	}
 }
 
-func (c *Conn) flush(deadline time.Time) {
-	defer func() { _ = c.fc.Flush() }()
-	for time.Now().Before(deadline) {
-		select {
-		case f := <-c.out:
-			if c.fc.WriteFrame(f) != nil {
-				return
-			}
-		default:
-			return
-		}
-	}
+// writeFrame writes f, merged with the Acks queued behind it on version 2
+// ([Conn.coalesce]), and returns the queued frame that ended the merge.
+func (c *Conn) writeFrame(f *wire.Frame) (next *wire.Frame, err error) {
+	out, next := c.coalesce(f)
+	err = c.fc.WriteFrame(out)
+	c.releaseBatch(out)
+	return next, err
 }
 
 // keepalive pings every interval (ping queues the Ping) and ends the

@@ -23,6 +23,15 @@
 //     the queue. The writer writes every frame already queued and flushes
 //     the stream buffer once the queue is empty, so frames queued together
 //     leave in one stream write (the buffer holds only sealed frames).
+//   - Protocol version 2 (wire.ProtocolVersion) is offered; a relay that
+//     refuses it with CodeVersion (an older relay) is dialled once more,
+//     on a new QUIC connection, offering version 1, which is then used
+//     (logged as a relay speaking an older protocol). On version 2 the
+//     writer merges Acks already queued one behind the other into one
+//     Ack of up to wire.MaxBatchIDs ids, never waiting for more and never
+//     reordering frames (batch.go); on version 1 it writes them as queued,
+//     and a batched Ack or Accepted from the relay is a protocol violation
+//     that ends the connection. [Conn.Version] says which version is in use.
 //   - [Config.Transport] lets several links dial from one QUIC transport
 //     (one UDP socket, owned by the caller); by default every connection
 //     has a socket of its own.

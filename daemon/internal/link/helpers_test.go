@@ -202,6 +202,7 @@ func (f *fakeTransport) ReadFrame(fr *wire.Frame) error {
 
 func (f *fakeTransport) WriteFrame(*wire.Frame) error { return context.Cause(f.ctx) }
 func (f *fakeTransport) Stats() Stats                 { return Stats{} }
+func (f *fakeTransport) Version() uint64              { return wire.ProtocolVersion }
 func (f *fakeTransport) Flush() error                 { return context.Cause(f.ctx) }
 func (f *fakeTransport) SessionID() [32]byte          { return [32]byte{1} }
 func (f *fakeTransport) RelayKey() secp.PublicKey     { return f.key }

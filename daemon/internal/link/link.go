@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/securep2p/securep2p/wire"
 	"github.com/securep2p/securep2p/wire/hop"
 	"github.com/securep2p/securep2p/wire/secp"
 )
@@ -183,6 +184,10 @@ func (l *Link) dial(ctx context.Context, addr string) (transport, error) {
 			_ = t.Close()
 			return nil, err
 		}
+	}
+	if v := t.Version(); v < wire.ProtocolVersion {
+		l.cfg.Logger.Warn("relay speaks an older protocol: using it without the newer features",
+			"addr", addr, "version", v, "ours", wire.ProtocolVersion)
 	}
 	return t, nil
 }

@@ -2,12 +2,14 @@ package link
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"time"
 
 	"github.com/quic-go/quic-go"
 
+	"github.com/securep2p/securep2p/wire"
 	"github.com/securep2p/securep2p/wire/hop"
 	"github.com/securep2p/securep2p/wire/secp"
 )
@@ -57,11 +59,9 @@ func quicConfig(keepAlive time.Duration) *quic.Config {
 // dialQUIC is the production dialFunc: a UDP socket of its own per
 // connection.
 func dialQUIC(ctx context.Context, addr string, pin secp.PublicKey, keepAlive time.Duration) (transport, error) {
-	qc, err := quic.DialAddr(ctx, addr, hop.ClientTLSConfig(), quicConfig(keepAlive))
-	if err != nil {
-		return nil, fmt.Errorf("link: dial %s: %w", addr, err)
-	}
-	return handshake(ctx, qc, addr, pin)
+	return connect(ctx, addr, pin, func(ctx context.Context) (*quic.Conn, error) {
+		return quic.DialAddr(ctx, addr, hop.ClientTLSConfig(), quicConfig(keepAlive))
+	})
 }
 
 // dialOn is the dialFunc for [Config.Transport]: connections share tr's
@@ -72,17 +72,46 @@ func dialOn(tr *quic.Transport) dialFunc {
 		if err != nil {
 			return nil, fmt.Errorf("link: dial %s: %w", addr, err)
 		}
-		qc, err := tr.Dial(ctx, ua, hop.ClientTLSConfig(), quicConfig(keepAlive))
-		if err != nil {
-			return nil, fmt.Errorf("link: dial %s: %w", addr, err)
-		}
-		return handshake(ctx, qc, addr, pin)
+		return connect(ctx, addr, pin, func(ctx context.Context) (*quic.Conn, error) {
+			return tr.Dial(ctx, ua, hop.ClientTLSConfig(), quicConfig(keepAlive))
+		})
 	}
 }
 
+// quicDial opens one new QUIC connection to the relay.
+type quicDial func(ctx context.Context) (*quic.Conn, error)
+
+// connect dials and runs the hop handshake offering wire.ProtocolVersion.
+// A relay that answers with CodeVersion speaks only an older protocol: it
+// is dialled once more, on a new QUIC connection, offering
+// wire.MinProtocolVersion, and that connection is used (without the
+// version-2 features). Nothing else is retried here.
+func connect(ctx context.Context, addr string, pin secp.PublicKey, dial quicDial) (transport, error) {
+	t, err := connectVersion(ctx, addr, pin, dial, wire.ProtocolVersion)
+	if !olderRelay(err) {
+		return t, err
+	}
+	return connectVersion(ctx, addr, pin, dial, wire.MinProtocolVersion)
+}
+
+func connectVersion(ctx context.Context, addr string, pin secp.PublicKey, dial quicDial, v uint64) (transport, error) {
+	qc, err := dial(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("link: dial %s: %w", addr, err)
+	}
+	return handshake(ctx, qc, addr, pin, v)
+}
+
+// olderRelay reports whether err is the relay refusing the offered
+// protocol version (a fatal Error{CodeVersion} in the handshake).
+func olderRelay(err error) bool {
+	var re *wire.RemoteError
+	return errors.As(err, &re) && re.Code == wire.CodeVersion
+}
+
 // handshake opens the stream on a dialled QUIC connection and runs the hop
-// handshake on it; any failure closes qc.
-func handshake(ctx context.Context, qc *quic.Conn, addr string, pin secp.PublicKey) (transport, error) {
+// handshake on it offering protocol version v; any failure closes qc.
+func handshake(ctx context.Context, qc *quic.Conn, addr string, pin secp.PublicKey, v uint64) (transport, error) {
 	st, err := qc.OpenStreamSync(ctx)
 	if err != nil {
 		_ = qc.CloseWithError(0, "no stream")
@@ -94,7 +123,7 @@ func handshake(ctx context.Context, qc *quic.Conn, addr string, pin secp.PublicK
 		return nil, fmt.Errorf("link: channel binding: %w", err)
 	}
 	bs := hop.NewStream(st)
-	hc, err := hop.Client(ctx, bs, binding, pin)
+	hc, err := hop.ClientVersion(ctx, bs, binding, pin, v)
 	if err != nil {
 		_ = qc.CloseWithError(0, "handshake failed")
 		return nil, fmt.Errorf("link: hop handshake with %s: %w", addr, err)

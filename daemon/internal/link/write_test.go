@@ -23,7 +23,8 @@ type recordingConn struct {
 	flushes int
 	writers int // goroutines inside WriteFrame/Flush at once (must stay <= 1)
 	overlap bool
-	failAt  int // WriteFrame fails from this frame on (0: never)
+	failAt  int    // WriteFrame fails from this frame on (0: never)
+	version uint64 // negotiated protocol version (0 reads as 1)
 }
 
 var errRecordingFailed = errors.New("recording conn: write failed")
@@ -70,7 +71,8 @@ func (r *recordingConn) Flush() error {
 	return nil
 }
 
-func (r *recordingConn) Stats() Stats { return Stats{} }
+func (r *recordingConn) Stats() Stats    { return Stats{} }
+func (r *recordingConn) Version() uint64 { return r.version }
 
 func (r *recordingConn) frames() []uint64 {
 	r.mu.Lock()

@@ -1,0 +1,54 @@
+package engine
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/securep2p/securep2p/daemon/api"
+	"github.com/securep2p/securep2p/daemon/internal/store"
+	"github.com/securep2p/securep2p/wire"
+)
+
+// TestAcceptedMoreMarksAllSent: a batched Accepted (protocol version 2)
+// marks its ID and every More id sent and takes each out of the outbox,
+// as that many single Accepted frames would. The accounts and the session
+// come from a real relay; the messages are then queued by the same store
+// with no relay reachable, so only the batched Accepted handed to the
+// engine's link.Handler can move them.
+func TestAcceptedMoreMarksAllSent(t *testing.T) {
+	r := startRelay(t)
+	alice, bob := startNode(t, r.addr, ""), startNode(t, r.addr, "")
+	alice.register("alice")
+	bob.register("bob")
+	alice.send("bob", "first", api.StatusDelivered) // session exists now
+	alice.stop()
+	offline := startNode(t, "127.0.0.1:9", alice.path) // no relay: nothing is transmitted
+	var ids []string
+	var raw [][]byte
+	for i := range 4 {
+		res := offline.send("bob", fmt.Sprintf("batched %d", i), "")
+		id, err := store.ParseID(res.Message.ID)
+		if err != nil || res.Message.Status != api.StatusQueued {
+			t.Fatalf("message %d: status %s (%v), want queued", i, res.Message.Status, err)
+		}
+		ids, raw = append(ids, res.Message.ID), append(raw, id[:])
+	}
+	// The first three in one Accepted; the fourth is not accepted.
+	offline.e.Frame(nil, &wire.Frame{Accepted: &wire.Accepted{ID: raw[0], More: raw[1:3]}})
+	offline.waitFor("every id of the batch sent", func() bool {
+		for _, id := range ids[:3] {
+			if offline.status(id) != api.StatusSent {
+				return false
+			}
+		}
+		return true
+	})
+	if s := offline.status(ids[3]); s != api.StatusQueued {
+		t.Fatalf("the message outside the batch is %s, want queued", s)
+	}
+	var left []store.ID
+	_ = offline.db.View(func(tx *store.Tx) error { left = tx.Outbox(outboxBatch); return nil })
+	if len(left) != 1 || left[0].String() != ids[3] {
+		t.Fatalf("outbox %v, want only %s", left, ids[3])
+	}
+}
