@@ -299,7 +299,11 @@ func TestAcceptedBatchKeepsErrors(t *testing.T) {
 	}
 	queue := waitAnswers(t, ss, n)
 	p.release()
-	for i, got := range answersRead(t, ac, n) {
+	answers, batched := answersRead(t, ac, n)
+	if batched == 0 {
+		t.Fatal("no Accepted carried More: the Accepted answers between the errors were not batched")
+	}
+	for i, got := range answers {
 		q := queue[i]
 		if got.code != q.code || !bytes.Equal(got.id, q.id[:]) {
 			t.Fatalf("answer %d: %x code %v, queued %x code %v", i, got.id, got.code, q.id, q.code)
@@ -321,14 +325,17 @@ type readAnswer struct {
 }
 
 // answersRead reads answers on c until n ids were answered and returns
-// them in wire order (the ids of one Accepted in their order).
-func answersRead(t *testing.T, c *client, n int) []readAnswer {
+// them in wire order (the ids of one Accepted in their order), and how
+// many Accepted frames carried More.
+func answersRead(t *testing.T, c *client, n int) (got []readAnswer, batched int) {
 	t.Helper()
-	var got []readAnswer
 	for len(got) < n {
 		f := c.Next()
 		switch {
 		case f.Accepted != nil:
+			if len(f.Accepted.More) > 0 {
+				batched++
+			}
 			for _, id := range hopclient.AcceptedIDs(f) {
 				got = append(got, readAnswer{id: id})
 			}
@@ -341,5 +348,5 @@ func answersRead(t *testing.T, c *client, n int) []readAnswer {
 	if len(got) != n {
 		t.Fatalf("%d answers, want %d", len(got), n)
 	}
-	return got
+	return got, batched
 }

@@ -165,6 +165,24 @@ func TestAckBatchKeepsFrameOrder(t *testing.T) {
 	}
 }
 
+// TestAckBatchOnShutdownFlush: the writer's last drain when the
+// connection ends (flush) merges Acks as writeQueued does and writes the
+// frame that ended a batch right after it, losing nothing.
+func TestAckBatchOnShutdownFlush(t *testing.T) {
+	fl := &frameLog{version: 2}
+	frames := append(acks(1, 5), sendFrame(9), ackFrame(6), ackFrame(7))
+	c := newConn(fl, [32]byte{}, secp.PublicKey{}, len(frames)+1)
+	for _, f := range frames {
+		if err := c.TryWrite(f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	c.flush(time.Now().Add(time.Minute))
+	if got, want := describe(fl.written()), "Ack[1 2 3 4 5] Send[9] Ack[6 7] "; got != want {
+		t.Fatalf("written %q, want %q", got, want)
+	}
+}
+
 // TestAckBatchCapped: MaxBatchIDs+5 queued Acks leave as two frames, of
 // MaxBatchIDs and 5 ids, every id once and in order.
 func TestAckBatchCapped(t *testing.T) {

@@ -3,12 +3,14 @@ package link
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/quic-go/quic-go"
 
@@ -25,13 +27,18 @@ type oldRelay struct {
 	addr string
 	key  *secp.PrivateKey
 
+	refuse wire.Code // the answer to a newer ClientHello
+
 	mu     sync.Mutex
 	hellos []uint64 // ClientHello versions, in arrival order
 	frames []*wire.Frame
 	change chan struct{}
 }
 
-func startOldRelay(t *testing.T) *oldRelay {
+func startOldRelay(t *testing.T) *oldRelay { t.Helper(); return startRefusing(t, wire.CodeVersion) }
+
+// startRefusing is startOldRelay answering a newer ClientHello with code.
+func startRefusing(t *testing.T, code wire.Code) *oldRelay {
 	t.Helper()
 	cert, _, _, err := hop.SelfSignedCert()
 	if err != nil {
@@ -41,7 +48,7 @@ func startOldRelay(t *testing.T) *oldRelay {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &oldRelay{addr: ln.Addr().String(), key: newKey(t), change: make(chan struct{}, 1)}
+	r := &oldRelay{addr: ln.Addr().String(), key: newKey(t), refuse: code, change: make(chan struct{}, 1)}
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Go(func() {
@@ -73,7 +80,7 @@ func (r *oldRelay) serve(ctx context.Context, qc *quic.Conn) {
 	}
 	r.record(func() { r.hellos = append(r.hellos, f.ClientHello.Version) })
 	if f.ClientHello.Version != 1 {
-		refuseVersion(ctx, qc, st)
+		refuseVersion(ctx, qc, st, r.refuse)
 		return
 	}
 	binding, err := hop.Binding(qc.ConnectionState().TLS)
@@ -104,11 +111,11 @@ func (r *oldRelay) serve(ctx context.Context, qc *quic.Conn) {
 	}
 }
 
-// refuseVersion writes the old relay's cleartext Error{CodeVersion} and
-// waits for the client to close the connection (closing first could
-// overtake the frame).
-func refuseVersion(ctx context.Context, qc *quic.Conn, st *quic.Stream) {
-	b, err := wire.Marshal(&wire.Frame{Error: &wire.Error{Code: wire.CodeVersion, Message: "relay speaks protocol version 1"}})
+// refuseVersion writes the old relay's cleartext Error{code} (CodeVersion
+// for an old relay) and waits for the client to close the connection
+// (closing first could overtake the frame).
+func refuseVersion(ctx context.Context, qc *quic.Conn, st *quic.Stream, code wire.Code) {
+	b, err := wire.Marshal(&wire.Frame{Error: &wire.Error{Code: code, Message: "relay speaks protocol version 1"}})
 	if err != nil {
 		return
 	}
@@ -218,5 +225,25 @@ func TestFallbackToVersion1(t *testing.T) {
 	}
 	if got.String() != want.String() {
 		t.Fatalf("the old relay read %q, want %q", got.String(), want.String())
+	}
+}
+
+// TestNoFallbackOnOtherErrors: a handshake refused with any code but
+// CodeVersion is not retried at version 1: one ClientHello, the error
+// returned.
+func TestNoFallbackOnOtherErrors(t *testing.T) {
+	for _, code := range []wire.Code{wire.CodeBadFrame, wire.CodeShuttingDown, wire.CodeBadKey} {
+		r := startRefusing(t, code)
+		tr, err := dialQUIC(context.Background(), r.addr, secp.PublicKey{}, time.Second)
+		if err == nil {
+			_ = tr.Close()
+		}
+		var re *wire.RemoteError
+		if !errors.As(err, &re) || re.Code != code {
+			t.Fatalf("refused with %v: dial error %v, want that code", code, err)
+		}
+		if hellos, _ := r.seen(); len(hellos) != 1 || hellos[0] != wire.ProtocolVersion {
+			t.Fatalf("refused with %v: ClientHello versions %v, want [%d]", code, hellos, wire.ProtocolVersion)
+		}
 	}
 }
