@@ -22,6 +22,7 @@ type fakeDaemon struct {
 	loggedIn bool
 	relay    api.LinkState
 	undec    uint64 // StatusResult.Undecryptable
+	protocol uint64 // StatusResult.Relay.Protocol
 	sent     []api.SendParams
 	events   []api.Event
 	live     chan api.Event // extra events pushed to open streams (chat tests)
@@ -32,7 +33,7 @@ var t0 = time.Date(2026, 11, 25, 14, 3, 0, 0, time.UTC)
 const fakeID = "00112233445566778899aabbccddeeff"
 
 func newFake(t *testing.T) (*fakeDaemon, string) {
-	f := &fakeDaemon{loggedIn: true, relay: api.LinkConnected, undec: 2, live: make(chan api.Event, 16)}
+	f := &fakeDaemon{loggedIn: true, relay: api.LinkConnected, undec: 2, protocol: 2, live: make(chan api.Event, 16)}
 	f.events = []api.Event{
 		{Cursor: 1, Type: api.EventConnection, Time: t0, Connection: &api.ConnectionEvent{State: api.LinkConnected}},
 		{Cursor: 2, Type: api.EventMessage, Time: t0, Message: &api.Message{ID: fakeID, Seq: 1, Direction: api.DirectionIn, Peer: "alice", Text: "hi bob\nsecond line \x1b[31m", Status: api.StatusDelivered, Time: t0}},
@@ -92,7 +93,8 @@ func (f *fakeDaemon) status(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	st := api.StatusResult{DaemonVersion: "0.1.0", APIVersion: api.Version, Fingerprint: "ab12 cd34 ef56 7890",
-		Relay:  api.RelayStatus{Address: "127.0.0.1:4433", State: f.relay, KeyFingerprint: "9f9f 0a0a", Since: t0},
+		Relay: api.RelayStatus{Address: "127.0.0.1:4433", State: f.relay, KeyFingerprint: "9f9f 0a0a", Since: t0,
+			Protocol: f.protocol},
 		Outbox: api.OutboxStatus{Queued: 1, Held: 1}, Cursor: 5, Undecryptable: f.undec,
 		KeyChanges: []api.KeyChange{*f.events[3].KeyChange}}
 	if f.loggedIn {

@@ -33,6 +33,9 @@ func runStatus(ctx context.Context, a statusArgs) error {
 	r := st.Relay
 	a.printf("relay:       %s %s since %s%s\n", orDash(r.Address), r.State, a.when(r.Since), errorSuffix(r.LastError))
 	a.printf("relay key:   %s\n", orDash(r.KeyFingerprint))
+	if r.Protocol != 0 {
+		a.printf("protocol:    %d%s\n", r.Protocol, protocolNote(r.Protocol))
+	}
 	a.printf("outbox:      %d queued, %d held\n", st.Outbox.Queued, st.Outbox.Held)
 	for _, k := range st.KeyChanges {
 		a.printf("key change:  %s\n", keyChangeLine(k))
@@ -45,6 +48,15 @@ func runStatus(ctx context.Context, a statusArgs) error {
 		a.warnf("the relay's key differs from the pinned one: nothing is sent until this is resolved (check --relay-key with the relay operator)")
 	}
 	return nil
+}
+
+// protocolNote explains a relay protocol older than the daemon's (1: the
+// relay predates batched acknowledgements; see wire/PROTOCOL.md).
+func protocolNote(v uint64) string {
+	if v == 1 {
+		return " (an older relay: it works, with one acknowledgement per frame; its operator can upgrade it)"
+	}
+	return ""
 }
 
 func orDash(s string) string {

@@ -93,6 +93,24 @@ func TestStatusHidesZeroUndecryptable(t *testing.T) {
 	}
 }
 
+// TestStatusShowsProtocol: a connection's protocol version is shown, with
+// a note when the relay is older than the daemon.
+func TestStatusShowsProtocol(t *testing.T) {
+	for _, tc := range []struct {
+		v    uint64
+		want string
+	}{{2, "protocol:    2\n"}, {1, "protocol:    1 (an older relay"}} {
+		f, sock := newFake(t)
+		f.mu.Lock()
+		f.protocol = tc.v
+		f.mu.Unlock()
+		code, out, _ := runCLI(t, sock, "", "status")
+		if code != 0 || !strings.Contains(out, tc.want) {
+			t.Fatalf("protocol %d: exit %d, output:\n%s", tc.v, code, out)
+		}
+	}
+}
+
 // TestPrekeyIDNone: a one-time prekey ID of 0 (none used) renders as "-".
 func TestPrekeyIDNone(t *testing.T) {
 	if got := prekeyID(0); got != "-" {

@@ -76,6 +76,10 @@ type RelayStatus struct {
 	KeyFingerprint string    `json:"key_fingerprint"` // pinned relay key fingerprint; empty before first contact
 	Since          time.Time `json:"since"`           // when State last changed
 	LastError      *Error    `json:"last_error,omitempty"`
+	// Protocol is the relay protocol version of the current connection
+	// (2; 1 against an older relay, which works without batched
+	// acknowledgements); 0 while not connected.
+	Protocol uint64 `json:"protocol"`
 }
 
 // OutboxStatus counts outgoing messages not yet sent.

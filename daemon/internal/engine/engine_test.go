@@ -167,3 +167,21 @@ func TestRelayKeyTrustedOnFirstUse(t *testing.T) {
 		t.Fatalf("pinned %v, want the relay key", got)
 	}
 }
+
+// TestStatusReportsProtocol: connected to a relay of this tree, the
+// status names the negotiated protocol version (2); not connected, 0.
+func TestStatusReportsProtocol(t *testing.T) {
+	r := startRelay(t)
+	n := startNode(t, r.addr, "")
+	n.waitState(api.LinkLoggedOut) // connected, no account yet
+	st, _ := n.e.Status(context.Background(), api.StatusParams{})
+	if st.Relay.Protocol != wire.ProtocolVersion {
+		t.Fatalf("protocol %d while connected, want %d", st.Relay.Protocol, wire.ProtocolVersion)
+	}
+	k, _ := secp.GeneratePrivateKey()
+	off := startNode(t, r.addr, "", func(c *Config) { c.RelayKey = k.Public() })
+	off.waitState(api.LinkKeyMismatch)
+	if st, _ := off.e.Status(context.Background(), api.StatusParams{}); st.Relay.Protocol != 0 {
+		t.Fatalf("protocol %d with no connection, want 0", st.Relay.Protocol)
+	}
+}

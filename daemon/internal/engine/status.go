@@ -22,6 +22,9 @@ func (e *Engine) Status(ctx context.Context, _ api.StatusParams) (api.StatusResu
 	if le := e.linkError(st); le != nil {
 		res.Relay.LastError = le
 	}
+	if c := e.link.Current(); c != nil {
+		res.Relay.Protocol = c.Version()
+	}
 	err := e.db.View(func(tx *store.Tx) error {
 		res.Cursor = tx.LastCursor()
 		res.Undecryptable = undecryptableCount(tx)
