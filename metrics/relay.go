@@ -1,7 +1,11 @@
 package metrics
 
 import (
+	"strconv"
+
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/securep2p/securep2p/wire"
 )
 
 const relaySubsystem = "relay"
@@ -49,6 +53,7 @@ type Relay struct {
 	Connections         prometheus.Gauge
 	ConnectionsTotal    prometheus.Counter
 	Handshakes          *prometheus.CounterVec // result: ok|failed|timeout... see Handshake* values
+	ConnectionsProtocol *prometheus.GaugeVec   // version: the hop protocol version negotiated (wire.MinProtocolVersion..wire.ProtocolVersion)
 	Registrations       *prometheus.CounterVec // result
 	Logins              *prometheus.CounterVec // method, result
 	RateLimited         *prometheus.CounterVec // scope
@@ -90,6 +95,15 @@ func gauge(name, help string) prometheus.Gauge {
 	return prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Subsystem: relaySubsystem, Name: name, Help: help})
 }
 
+func gaugeVec(name, help string, labels ...string) *prometheus.GaugeVec {
+	return prometheus.NewGaugeVec(prometheus.GaugeOpts{Namespace: Namespace, Subsystem: relaySubsystem, Name: name, Help: help}, labels)
+}
+
+// ProtocolLabel is the version label value of a negotiated protocol
+// version (one of wire.MinProtocolVersion..wire.ProtocolVersion: a handful
+// of values, none user-chosen).
+func ProtocolLabel(v uint64) string { return strconv.FormatUint(v, 10) }
+
 func histogram(name, help string, buckets []float64) prometheus.Histogram {
 	return prometheus.NewHistogram(prometheus.HistogramOpts{Namespace: Namespace, Subsystem: relaySubsystem, Name: name, Help: help, Buckets: buckets})
 }
@@ -99,6 +113,7 @@ func newRelay() *Relay {
 		Connections:         gauge("connections", "Open client connections."),
 		ConnectionsTotal:    counter("connections_total", "Client connections accepted since start."),
 		Handshakes:          counterVec("handshakes_total", "Hop handshakes by result (ok, failed, timeout).", "result"),
+		ConnectionsProtocol: gaugeVec("connections_by_protocol", "Open connections past the hop handshake, by the protocol version negotiated.", "version"),
 		Registrations:       counterVec("registrations_total", "Account registrations by result.", "result"),
 		Logins:              counterVec("logins_total", "Logins by method (password, resume) and result.", "method", "result"),
 		RateLimited:         counterVec("rate_limited_total", "Requests refused by a rate limit, by scope.", "scope"),
@@ -122,7 +137,7 @@ func newRelay() *Relay {
 }
 
 func (m *Relay) collectors() []prometheus.Collector {
-	return []prometheus.Collector{m.Connections, m.ConnectionsTotal, m.Handshakes, m.Registrations,
+	return []prometheus.Collector{m.Connections, m.ConnectionsTotal, m.Handshakes, m.ConnectionsProtocol, m.Registrations,
 		m.Logins, m.RateLimited, m.BadInput, m.MessagesAccepted, m.MessagesDuplicate, m.MessagesRefused,
 		m.MessagesDelivered, m.MessagesAcked, m.MessagesExpired, m.MessageBytes, m.MailboxMessages,
 		m.MailboxBytes, m.DeliveryLatency, m.StoreCommitLatency, m.StoreCommitOps, m.QueueDrops,
@@ -134,6 +149,9 @@ func (m *Relay) collectors() []prometheus.Collector {
 func (m *Relay) initLabels() {
 	for _, r := range []string{ResultOK, ResultFailed, ResultTimeout} {
 		m.Handshakes.WithLabelValues(r)
+	}
+	for v := uint64(wire.MinProtocolVersion); v <= wire.ProtocolVersion; v++ {
+		m.ConnectionsProtocol.WithLabelValues(ProtocolLabel(v))
 	}
 	for _, r := range []string{ResultOK, ResultRejected, ResultLimited, ResultError} {
 		m.Registrations.WithLabelValues(r)

@@ -350,3 +350,31 @@ func answersRead(t *testing.T, c *client, n int) (got []readAnswer, batched int)
 	}
 	return got, batched
 }
+
+// TestConnectionsByProtocol: the connections_by_protocol gauge counts open
+// connections by the version their handshake negotiated, and forgets them
+// when they end.
+func TestConnectionsByProtocol(t *testing.T) {
+	r := batchRelay(t)
+	gauge := func(v uint64) float64 {
+		return value(r.m.ConnectionsProtocol.WithLabelValues(metrics.ProtocolLabel(v)))
+	}
+	c1 := hopclient.DialVersion(t, r.addr, r.srv.PublicKey(), 1)
+	c2 := hopclient.DialVersion(t, r.addr, r.srv.PublicKey(), 2)
+	c2b := hopclient.DialVersion(t, r.addr, r.srv.PublicKey(), 2)
+	for _, c := range []*client{c1, c2, c2b} {
+		c.Sync() // the relay has finished the handshake (it answered a Ping)
+	}
+	if gauge(1) != 1 || gauge(2) != 2 {
+		t.Fatalf("by protocol: v1 %v, v2 %v; want 1 and 2", gauge(1), gauge(2))
+	}
+	c1.Conn.CloseWithError(0, "")
+	c2.Conn.CloseWithError(0, "")
+	deadline := time.Now().Add(10 * time.Second)
+	for gauge(1) != 0 || gauge(2) != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("after two closes: v1 %v, v2 %v; want 0 and 1", gauge(1), gauge(2))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}

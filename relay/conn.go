@@ -22,6 +22,9 @@ func (s *Server) handleConn(ctx context.Context, conn *quic.Conn) {
 	if err != nil {
 		return
 	}
+	byVersion := s.m.ConnectionsProtocol.WithLabelValues(metrics.ProtocolLabel(hc.Version()))
+	byVersion.Inc()
+	defer byVersion.Dec()
 	newSession(s, conn, stream, bs, hc).run(ctx)
 }
 
