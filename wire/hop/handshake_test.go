@@ -241,6 +241,13 @@ func TestHandshakeVersionMismatch(t *testing.T) {
 // mutate then alters; the result is encoded without validation.
 func fakeRelay(t *testing.T, key *secp.PrivateKey, mutate func(*wire.ServerHello)) error {
 	t.Helper()
+	return fakeRelayVersions(t, key, wire.ProtocolVersion, wire.ProtocolVersion, mutate)
+}
+
+// fakeRelayVersions is fakeRelay for a client offering version offer and a
+// ServerHello of version answer, signed over that version before mutate.
+func fakeRelayVersions(t *testing.T, key *secp.PrivateKey, offer, answer uint64, mutate func(*wire.ServerHello)) error {
+	t.Helper()
 	ce, se := net.Pipe()
 	defer ce.Close()
 	go func() {
@@ -250,15 +257,15 @@ func fakeRelay(t *testing.T, key *secp.PrivateKey, mutate func(*wire.ServerHello
 		if err != nil {
 			return
 		}
-		sh := &wire.ServerHello{Version: wire.ProtocolVersion, Ephemeral: newKey(t).Public().Bytes(),
-			RelayKey: key.Public().Bytes(), Challenge: make([]byte, 32)}
+		sh := &wire.ServerHello{Version: answer, Ephemeral: newKey(t).Public().Bytes(),
+			RelayKey: key.Public().Bytes(), Challenge: make([]byte, wire.ChallengeSize)}
 		th := sha256.Sum256(transcript(bindingOf(1), ch, sh))
 		sh.Signature = key.Sign(SignatureLabel, th[:])
 		mutate(sh)
 		b, _ := wire.Encode(&wire.Frame{ServerHello: sh})
 		_ = writeHello(se, b)
 	}()
-	_, err := Client(testCtx(t), ce, bindingOf(1), key.Public())
+	_, err := client(testCtx(t), ce, bindingOf(1), key.Public(), offer, nil)
 	return err
 }
 

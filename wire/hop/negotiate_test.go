@@ -3,7 +3,6 @@ package hop
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
 	"errors"
 	"io"
 	"net"
@@ -150,24 +149,7 @@ func TestNegotiateClientVersion3Refused(t *testing.T) {
 // check can refuse it.
 func signingRelay(t *testing.T, key *secp.PrivateKey, offer, answer uint64) error {
 	t.Helper()
-	ce, se := net.Pipe()
-	defer ce.Close()
-	go func() {
-		defer se.Close()
-		var f wire.Frame
-		ch, err := readHello(se, &f)
-		if err != nil {
-			return
-		}
-		sh := &wire.ServerHello{Version: answer, Ephemeral: newKey(t).Public().Bytes(),
-			RelayKey: key.Public().Bytes(), Challenge: make([]byte, wire.ChallengeSize)}
-		th := sha256.Sum256(transcript(bindingOf(1), ch, sh))
-		sh.Signature = key.Sign(SignatureLabel, th[:])
-		b, _ := wire.Encode(&wire.Frame{ServerHello: sh})
-		_ = writeHello(se, b)
-	}()
-	_, err := ClientVersion(testCtx(t), ce, bindingOf(1), key.Public(), offer)
-	return err
+	return fakeRelayVersions(t, key, offer, answer, func(*wire.ServerHello) {})
 }
 
 func TestNegotiateSigningRelayHonest(t *testing.T) {

@@ -16,13 +16,7 @@ import (
 // with no relay reachable, so only the batched Accepted handed to the
 // engine's link.Handler can move them.
 func TestAcceptedMoreMarksAllSent(t *testing.T) {
-	r := startRelay(t)
-	alice, bob := startNode(t, r.addr, ""), startNode(t, r.addr, "")
-	alice.register("alice")
-	bob.register("bob")
-	alice.send("bob", "first", api.StatusDelivered) // session exists now
-	alice.stop()
-	offline := startNode(t, "127.0.0.1:9", alice.path) // no relay: nothing is transmitted
+	_, _, offline := offlineWithSession(t) // no relay: nothing is transmitted
 	var ids []string
 	var raw [][]byte
 	for i := range 4 {

@@ -75,21 +75,15 @@ func TestResumeAfterRestart(t *testing.T) {
 }
 
 func TestOutboxSurvivesRestart(t *testing.T) {
-	r := startRelay(t)
-	alice, bob := startNode(t, r.addr, ""), startNode(t, r.addr, "")
-	alice.register("alice")
-	bob.register("bob")
-	alice.send("bob", "first", api.StatusDelivered) // session exists now
-	alice.stop()
 	// Restart against an address where no relay listens: the message
 	// is queued and survives the next restart.
-	offline := startNode(t, "127.0.0.1:9", alice.path)
+	r, bob, offline := offlineWithSession(t)
 	res := offline.send("bob", "queued while offline", "")
 	if res.Message.Status != api.StatusQueued || res.Relay == api.LinkConnected {
 		t.Fatalf("offline send %+v", res)
 	}
 	offline.stop()
-	online := startNode(t, r.addr, alice.path)
+	online := startNode(t, r.addr, offline.path)
 	online.waitFor("delivered after restart", func() bool { return online.status(res.Message.ID) == api.StatusDelivered })
 	if h := bob.history("alice"); len(h) != 2 || h[1].Text != "queued while offline" {
 		t.Fatalf("bob's history %+v", h)

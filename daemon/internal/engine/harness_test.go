@@ -126,3 +126,19 @@ func (n *node) history(peer string) []api.Message {
 	}
 	return h.Messages
 }
+
+// offlineWithSession registers alice and bob on a fresh relay, gives alice
+// a session with bob (one message delivered), stops her, and restarts her
+// state against an address where no relay listens (nothing she sends is
+// transmitted). It returns the relay, bob and offline alice.
+func offlineWithSession(t *testing.T) (r *testRelay, bob, offline *node) {
+	t.Helper()
+	r = startRelay(t)
+	alice := startNode(t, r.addr, "")
+	bob = startNode(t, r.addr, "")
+	alice.register("alice")
+	bob.register("bob")
+	alice.send("bob", "first", api.StatusDelivered) // session exists now
+	alice.stop()
+	return r, bob, startNode(t, "127.0.0.1:9", alice.path)
+}

@@ -14,13 +14,7 @@ import (
 // before transmitting sends exactly that envelope after a restart, and the
 // recipient stores the message once.
 func TestSendWithSessionEncryptsInQueueTx(t *testing.T) {
-	r := startRelay(t)
-	alice, bob := startNode(t, r.addr, ""), startNode(t, r.addr, "")
-	alice.register("alice")
-	bob.register("bob")
-	alice.send("bob", "first", api.StatusDelivered) // session exists now
-	alice.stop()
-	offline := startNode(t, "127.0.0.1:9", alice.path) // no relay: nothing is transmitted
+	r, bob, offline := offlineWithSession(t) // no relay: nothing is transmitted
 	var before, after []byte
 	_ = offline.db.View(func(tx *store.Tx) error { before = tx.Session("bob"); return nil })
 	res := offline.send("bob", "sealed at send", "")
@@ -34,7 +28,7 @@ func TestSendWithSessionEncryptsInQueueTx(t *testing.T) {
 		t.Fatal("the advanced session was not committed with the queued message")
 	}
 	offline.stop()
-	online := startNode(t, r.addr, alice.path)
+	online := startNode(t, r.addr, offline.path)
 	online.waitFor("delivered after restart", func() bool { return online.status(res.Message.ID) == api.StatusDelivered })
 	sent, _ := online.e.loadMessage(id)
 	if !bytes.Equal(sent.Envelope, queued.Envelope) {
