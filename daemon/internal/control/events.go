@@ -34,7 +34,7 @@ func (s *eventStream) write(ev api.Event) error {
 	}
 	_ = s.rc.SetWriteDeadline(time.Now().Add(writeTimeout))
 	if s.sse {
-		_, err = fmt.Fprintf(s.w, "id: %d\nevent: %s\ndata: %s\n\n", ev.Cursor, ev.Type, raw)
+		_, err = fmt.Fprintf(s.w, "id: %d\nevent: %s\ndata: %s\n\n", sseID(ev), ev.Type, raw)
 	} else {
 		_, err = s.w.Write(append(raw, '\n'))
 	}
@@ -45,6 +45,17 @@ func (s *eventStream) write(ev api.Event) error {
 		s.last = ev.Cursor
 	}
 	return err
+}
+
+// sseID is the SSE id of ev: its cursor, except for an overflow, whose id
+// is the cursor to resume from. A browser's EventSource reconnects by
+// itself with the last id as Last-Event-ID; with the overflow's own
+// (newest) cursor it would skip every event it missed.
+func sseID(ev api.Event) uint64 {
+	if ev.Overflow != nil {
+		return ev.Overflow.Resume
+	}
+	return ev.Cursor
 }
 
 // events serves GET /v1/events: replay after since, then live events.

@@ -2,6 +2,9 @@ package control
 
 import (
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"testing"
 
 	"github.com/securep2p/securep2p/daemon/api"
@@ -37,5 +40,27 @@ func TestOverflowEventsDecodeInClient(t *testing.T) {
 				t.Fatalf("cursor %d does not sort after the consumer's cursor %d", got.Cursor, tc.since)
 			}
 		})
+	}
+}
+
+// TestSSEOverflowIDIsResume: in SSE the overflow event's id is the cursor
+// to resume from, so an EventSource reconnecting with Last-Event-ID (which
+// browsers do by themselves) does not skip the events it missed; other
+// events keep their cursor as id.
+func TestSSEOverflowIDIsResume(t *testing.T) {
+	rec := httptest.NewRecorder()
+	st := &eventStream{w: rec, rc: http.NewResponseController(rec), sse: true}
+	if err := st.write(api.Event{Cursor: 17, Type: api.EventConnection, Connection: &api.ConnectionEvent{State: api.LinkConnected}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := st.write(overflow(api.OverflowSlowConsumer, 40, 3, 17)); err != nil {
+		t.Fatal(err)
+	}
+	body := rec.Body.String()
+	if !strings.Contains(body, "id: 17\nevent: connection\n") || !strings.Contains(body, "id: 17\nevent: overflow\n") {
+		t.Fatalf("SSE stream:\n%s\nwant the overflow's id to be its resume cursor 17", body)
+	}
+	if strings.Contains(body, "id: 40") {
+		t.Fatalf("SSE stream:\n%s\nthe overflow's newest cursor 40 is its id", body)
 	}
 }
