@@ -1,6 +1,8 @@
 package relay
 
 import (
+	"time"
+
 	"github.com/securep2p/securep2p/relay/store"
 	"github.com/securep2p/securep2p/wire"
 )
@@ -118,19 +120,23 @@ func (ss *session) pull(before uint64) bool {
 		}
 		user := ss.loginCursor()
 		if user == "" {
+			ss.endReadRetry() // nothing to read for
 			return true
 		}
 		// Before the mailbox read: an envelope resolved after this check
 		// was committed before the read.
 		held, target := ss.heldElsewhere(user)
 		if ss.heldSeq = held; !target {
+			ss.endReadRetry() // the user's target reads
 			return true
 		}
 		envs, err := ss.s.store.Pending(user, ss.cursor, ss.s.now(), pullBatch)
 		if err != nil {
 			ss.s.cfg.Logger.Error("relay: read mailbox", "err", err)
+			ss.readFailed()
 			return true
 		}
+		ss.endReadRetry()
 		// Read the live queue after the mailbox: a live envelope older than
 		// a committed one was queued before that commit.
 		limit := ss.firstPushed(user)
@@ -182,4 +188,35 @@ func (ss *session) deliver(e *store.Envelope) bool {
 	ss.s.m.MessagesDelivered.Inc()
 	ss.s.bytesOut.Add(float64(len(e.Body)))
 	return true
+}
+
+// A failed mailbox read (the store unavailable for a moment: a clustered
+// store's leader election) is retried: nothing else wakes the writer
+// before new mail arrives. Each failure schedules one wake, readRetryMin
+// after the first and doubling up to readRetryMax; a read that succeeds,
+// or finds nothing to read for, ends it. A wake after the session closed
+// does nothing (kick starts no writer then).
+const (
+	readRetryMin = 250 * time.Millisecond
+	readRetryMax = 4 * time.Second
+)
+
+// readFailed schedules the next read (writer only).
+func (ss *session) readFailed() {
+	ss.retryDelay = min(max(2*ss.retryDelay, readRetryMin), readRetryMax)
+	if ss.retry == nil {
+		ss.retry = time.AfterFunc(ss.retryDelay, ss.Notify)
+		return
+	}
+	ss.retry.Reset(ss.retryDelay)
+}
+
+// endReadRetry cancels a scheduled retry (writer only): a read succeeded,
+// or there is nothing to read for.
+func (ss *session) endReadRetry() {
+	if ss.retryDelay == 0 {
+		return
+	}
+	ss.retry.Stop()
+	ss.retryDelay = 0
 }

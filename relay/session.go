@@ -69,6 +69,9 @@ type session struct {
 	cursor   uint64        // writer only: last Seq written
 	needPull bool          // writer only: read the mailbox before sleeping
 	heldSeq  uint64        // writer only: the last pull stopped before this Seq, held elsewhere (pushed.go); 0: none
+
+	retry      *time.Timer   // writer only: wakes the writer to retry a failed mailbox read (deliver.go); nil until needed
+	retryDelay time.Duration // writer only: the retry's current delay; 0: none scheduled
 }
 
 func newSession(s *Server, conn *quic.Conn, stream *quic.Stream, bs *hop.Stream, hc *hop.Conn) *session {

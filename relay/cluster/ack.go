@@ -89,27 +89,28 @@ func (n *Node) ack(o *ackOp) {
 	}
 }
 
-// locate finds (user, id) in the stream: at the sequence its index entry
-// names, or by scanning the user's mailbox when the entry is not written
-// yet (the append is finishing) or is pending.
+// locate finds (user, id) in the stream at the sequence its index entry
+// names. An id without a live entry is not looked for (no mailbox scan:
+// one Ack frame carries up to 256 ids, and a scan costs one leader read
+// per envelope on a worker other recipients share): it reports not found,
+// and the envelope, if there is one, stays in the mailbox and is delivered
+// again on the next connection (the daemon drops an id it already has and
+// acks it again). The only envelope that can be delivered before its entry
+// is written (the append is finishing) was returned by Pending, on the
+// node whose connection acks it: its Ack finds it in n.delivered (see ack).
 func (n *Node) locate(user string, id store.ID) (deliveredEnv, bool, error) {
 	cur, _, found, err := n.get(n.index, indexKey(user, id))
+	if err != nil || !found {
+		return deliveredEnv{}, false, err
+	}
+	idx, err := decodeIndex(cur)
 	if err != nil {
 		return deliveredEnv{}, false, err
 	}
-	var seq uint64
-	if found {
-		idx, err := decodeIndex(cur)
-		if err != nil {
-			return deliveredEnv{}, false, err
-		}
-		seq = idx.Seq
+	if idx.State != idxLive || idx.Seq == 0 {
+		return deliveredEnv{}, false, nil
 	}
-	if seq == 0 {
-		if seq, err = n.findSeq(user, id); err != nil || seq == 0 {
-			return deliveredEnv{}, false, err
-		}
-	}
+	seq := idx.Seq
 	env, err := n.getMsg(seq, mailSubject(user))
 	if errors.Is(err, jetstream.ErrMsgNotFound) || err == nil && (env.seq != seq || string(env.ID) != string(id[:])) {
 		return deliveredEnv{}, false, nil // acked or expired already
@@ -145,23 +146,6 @@ func (n *Node) deleteMsg(user string, seq uint64, size int64) bool {
 		n.cfg.Logger.Warn("cluster: mailbox accounting", "err", err)
 	}
 	return true
-}
-
-// findSeq scans user's mailbox for id; 0 when it is not there.
-func (n *Node) findSeq(user string, id store.ID) (uint64, error) {
-	for seq := uint64(1); ; seq++ {
-		env, err := n.getMsg(seq, mailSubject(user))
-		if errors.Is(err, jetstream.ErrMsgNotFound) {
-			return 0, nil
-		}
-		if err != nil {
-			return 0, err
-		}
-		if string(env.ID) == string(id[:]) {
-			return env.seq, nil
-		}
-		seq = env.seq
-	}
 }
 
 // storedEnvelope is an envelope read back from the stream.

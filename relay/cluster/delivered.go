@@ -10,8 +10,10 @@ import (
 // delivered remembers where the envelopes [Node.Pending] returned are in
 // the stream, so that their Ack (which arrives on the connection that
 // received them, so on this node) deletes by sequence without reading the
-// index first. Two generations of at most limit/2 entries each bound it;
-// a forgotten entry only costs the Ack an index read.
+// index first; it is also what finds an envelope Pending returned before
+// its index entry was written (see locate). Two generations of at most
+// limit/2 entries each bound it; a forgotten entry costs the Ack an index
+// read (and, without an index entry, a redelivery on the next connection).
 type delivered struct {
 	mu       sync.Mutex
 	cur, old map[deliveredKey]deliveredEnv

@@ -47,11 +47,13 @@
 //     the stream leader's message get (see leader.go), never a direct get
 //     that a lagging replica may answer. So a send right after a
 //     registration on another node finds the account, and an Ack on a node
-//     that never returned the envelope finds it through its index entry
-//     (else a scan of the mailbox, also on the leader). An Ack removes the
-//     envelope or leaves it in the mailbox, to be delivered again: one that
-//     finds nothing reports Removed false, one whose reads or delete got
-//     no answer reports the error, never a removal.
+//     that never returned the envelope finds it through its index entry.
+//     An Ack costs at most two reads and a delete, never a scan of the
+//     mailbox: an id that neither this node's Pending returned nor an index
+//     entry names is not looked for. An Ack removes the envelope or leaves
+//     it in the mailbox, to be delivered again: one that finds nothing
+//     reports Removed false, one whose reads or delete got no answer
+//     reports the error, never a removal.
 //   - A username is created once and a one-time prekey is handed out once,
 //     whichever node is asked: both go through compare-and-set on a
 //     JetStream key-value entry.

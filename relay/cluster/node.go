@@ -123,6 +123,16 @@ type Node struct {
 
 var _ store.Store = (*Node)(nil)
 
+// natsErrors logs the NATS client's asynchronous errors (a slow consumer:
+// notices dropped, made up by the router's catch-up wake) without the
+// subscription's subject, which names a user; the client's default
+// handler prints it to stderr.
+func natsErrors(log *slog.Logger) nats.ErrHandler {
+	return func(_ *nats.Conn, _ *nats.Subscription, err error) {
+		log.Warn("cluster: NATS", "err", err)
+	}
+}
+
 // Open connects to NATS, creates (or updates) the mail stream and the two
 // buckets, and starts the mailbox workers. ctx bounds the setup only.
 func Open(ctx context.Context, cfg Config) (*Node, error) {
@@ -130,7 +140,8 @@ func Open(ctx context.Context, cfg Config) (*Node, error) {
 		return nil, err
 	}
 	nc, err := nats.Connect(strings.Join(cfg.URLs, ","), nats.Name(cfg.Name), nats.MaxReconnects(-1),
-		nats.ReconnectWait(250*time.Millisecond), nats.Timeout(cfg.OpTimeout))
+		nats.ReconnectWait(250*time.Millisecond), nats.Timeout(cfg.OpTimeout),
+		nats.ErrorHandler(natsErrors(cfg.Logger)))
 	if err != nil {
 		return nil, fmt.Errorf("cluster: connect to NATS: %w", err)
 	}

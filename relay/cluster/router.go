@@ -16,18 +16,25 @@ import (
 // connection subscribes to p2p.notify.<user>; Notify for a user connected
 // elsewhere publishes there (core NATS, fire and forget: the envelope is
 // already durable, a lost notice only delays delivery until the next
-// wake). Attaching publishes an "attached" notice so that other nodes stop
-// pushing to an older connection of the same user.
+// wake; the notices this node may have missed, while it was reconnecting
+// to NATS or its notice queue was full, are made up by waking every local
+// session: see reconnected and catchUp). Attaching publishes an "attached"
+// notice so that other nodes stop pushing to an older connection of the
+// same user.
 func (n *Node) Router() relay.Router { return n.router }
 
 // attachPrefix marks an "attached on node X" notice; an empty payload is
 // "new mail".
 const attachPrefix = "attached:"
 
-// renotifyAfter: wakes repeated after Attach, because a new subscription
-// reaches the other NATS servers a moment later and a notice published in
-// between is not delivered.
+// renotifyAfter: wakes repeated after Attach (and after a reconnection to
+// NATS), because a new subscription reaches the other NATS servers a
+// moment later and a notice published in between is not delivered.
 var renotifyAfter = []time.Duration{250 * time.Millisecond, time.Second}
+
+// noticeQueue bounds the notices received and not yet handled; a notice
+// arriving while it is full is dropped by the NATS client (see catchUp).
+const noticeQueue = 4096
 
 type router struct {
 	n    *Node
@@ -38,6 +45,8 @@ type router struct {
 
 	mu    sync.Mutex
 	local map[string]*target // user -> the session this node pushes to
+
+	sinceFull int // dispatch only: notices handled since the queue was seen full (0: none pending)
 }
 
 type target struct {
@@ -48,11 +57,37 @@ type target struct {
 func newRouter(n *Node) *router {
 	var id [8]byte
 	rand.Read(id[:])
-	r := &router{n: n, id: hex.EncodeToString(id[:]), msgs: make(chan *nats.Msg, 4096),
+	r := &router{n: n, id: hex.EncodeToString(id[:]), msgs: make(chan *nats.Msg, noticeQueue),
 		quit: make(chan struct{}), local: map[string]*target{}}
+	n.nc.SetReconnectHandler(func(*nats.Conn) { r.reconnected() })
 	r.wg.Add(1)
 	go r.dispatch()
 	return r
+}
+
+// reconnected wakes every local target after the connection to NATS came
+// back: a notice published while it was down is lost (core NATS delivers
+// at most once), and a wake costs one mailbox read. The wakes are repeated
+// like after Attach (the subscriptions, sent again on the reconnection,
+// reach the other NATS servers a moment later).
+func (r *router) reconnected() {
+	r.wakeAll()
+	for _, d := range renotifyAfter {
+		time.AfterFunc(d, r.wakeAll)
+	}
+}
+
+// wakeAll wakes every session this node pushes to.
+func (r *router) wakeAll() {
+	r.mu.Lock()
+	targets := make([]relay.Notifier, 0, len(r.local))
+	for _, t := range r.local {
+		targets = append(targets, t.s)
+	}
+	r.mu.Unlock()
+	for _, s := range targets {
+		s.Notify()
+	}
 }
 
 // Attach implements relay.Router.
@@ -139,11 +174,35 @@ func (r *router) dispatch() {
 	for {
 		select {
 		case m := <-r.msgs:
+			full := len(r.msgs) >= cap(r.msgs)-1
 			r.handle(m)
+			r.catchUp(full)
 		case <-r.quit:
 			return
 		}
 	}
+}
+
+// catchUp wakes every local target after notices may have been dropped.
+// The client drops a notice only while the queue is full, and only
+// dispatch takes from the queue, so the first notice taken after a drop
+// leaves at least cap-1 behind: full. The wake follows once the queue is
+// drained (or after a queue's worth of notices, under a sustained
+// flood), so it comes after the drop and the dropped notice's envelope,
+// stored before its notice was published, is read.
+func (r *router) catchUp(full bool) {
+	if full && r.sinceFull == 0 {
+		r.sinceFull = 1
+	}
+	if r.sinceFull == 0 {
+		return
+	}
+	if len(r.msgs) > 0 && r.sinceFull < cap(r.msgs) {
+		r.sinceFull++
+		return
+	}
+	r.sinceFull = 0
+	r.wakeAll()
 }
 
 func (r *router) handle(m *nats.Msg) {
