@@ -94,7 +94,9 @@ func (e *Engine) requeueAccepted(acc []store.ID) {
 }
 
 // applyAccepted moves each message in acc that is still in the outbox to
-// sent (never backwards) and takes it out of the outbox.
+// sent (never backwards) and takes it out of the outbox. The ids stay
+// inflight until the commit (see forgetInflight), so the outbox does not
+// resend them meanwhile.
 func (e *Engine) applyAccepted(tx *store.Tx, emit emitFunc, acc []store.ID) error {
 	for _, id := range acc {
 		m, ok, err := tx.Message(id)
@@ -102,7 +104,6 @@ func (e *Engine) applyAccepted(tx *store.Tx, emit emitFunc, acc []store.ID) erro
 			e.cfg.Logger.Error("accepted message unreadable", "id", id, "err", err)
 			continue
 		}
-		e.dropInflight(id) // still inflight until now: the outbox does not resend it meanwhile
 		if !ok || m.OutboxSeq == 0 {
 			continue
 		}
@@ -116,4 +117,17 @@ func (e *Engine) applyAccepted(tx *store.Tx, emit emitFunc, acc []store.ID) erro
 		}
 	}
 	return nil
+}
+
+// forgetInflight drops the inflight records of acc once their sent status
+// is committed (the messages have left the outbox).
+func (e *Engine) forgetInflight(acc []store.ID) {
+	if len(acc) == 0 {
+		return
+	}
+	e.mu.Lock()
+	for _, id := range acc {
+		delete(e.inflight, id)
+	}
+	e.mu.Unlock()
 }

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 
@@ -44,5 +45,33 @@ func TestAcceptedMoreMarksAllSent(t *testing.T) {
 	_ = offline.db.View(func(tx *store.Tx) error { left = tx.Outbox(outboxBatch); return nil })
 	if len(left) != 1 || left[0].String() != ids[3] {
 		t.Fatalf("outbox %v, want only %s", left, ids[3])
+	}
+}
+
+// TestAcceptedInflightUntilCommit: the transaction applying an Accepted
+// id keeps the message inflight until it commits; when it fails (a disk
+// error) the message is still recorded as just sent, so the outbox does not
+// resend it before RetryEvery.
+func TestAcceptedInflightUntilCommit(t *testing.T) {
+	alice, bob := newHandNode(t, "alice"), newHandNode(t, "bob")
+	id := alice.queue(bob, "accepted, then the disk failed")
+	alice.e.markInflight(id, nil) // written on the (here absent) connection
+	errDisk := errors.New("test: commit failed")
+	err := alice.e.db.Update(func(tx *store.Tx) error {
+		if err := alice.e.applyAccepted(tx, func(api.Event) error { return nil }, []store.ID{id}); err != nil {
+			return err
+		}
+		return errDisk
+	})
+	if !errors.Is(err, errDisk) {
+		t.Fatalf("update: %v", err)
+	}
+	if !alice.e.recentlySent(id, nil) {
+		t.Fatal("a rolled-back Accepted forgot the inflight record: the outbox resends at once")
+	}
+	alice.e.accepted(id[:])
+	alice.e.flushAccepted()
+	if alice.e.recentlySent(id, nil) {
+		t.Fatal("the inflight record outlived the committed sent status")
 	}
 }

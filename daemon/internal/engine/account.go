@@ -73,16 +73,39 @@ func (e *Engine) authenticate(ctx context.Context, name string,
 	defer cancel()
 	r, err := c.Request(rctx, build(spk, otk))
 	if err != nil {
+		e.abandonAuth(c, err)
 		return api.AccountResult{}, fromRelay("log in", err)
 	}
 	if r.Welcome == nil {
+		c.Close(errAuthUnknown)
 		return api.AccountResult{}, apiErr(api.CodeInternal, "log in: unexpected reply")
 	}
 	if err := e.loggedIn(c, r.Welcome); err != nil {
+		c.Close(errAuthUnknown)
 		return api.AccountResult{}, apiErr(api.CodeInternal, "log in: %v", err)
 	}
 	return api.AccountResult{Username: r.Welcome.Username, Fingerprint: e.Fingerprint(),
 		KeyChanged: r.Welcome.KeyChanged}, nil
+}
+
+// errAuthUnknown ends a connection whose relay session may be logged in
+// (or out) without the engine having recorded it.
+var errAuthUnknown = errors.New("engine: login outcome unknown; reconnecting")
+
+// abandonAuth handles a Register, Login or Logout that got no answer. A
+// relay error answer left the session as it was. Any other failure (the
+// caller's ctx ended, RequestTimeout) may come after the frame was
+// written: the relay may still log the connection in (and push mail the
+// engine cannot attribute) or out (and push nothing more). The connection
+// is ended so the relay session never differs from what the engine
+// recorded; the link reconnects (Resume when logged in) and the mail,
+// never acknowledged, is redelivered after the next login.
+func (e *Engine) abandonAuth(c *link.Conn, err error) {
+	if _, ok := remoteCode(err); ok || errors.Is(err, link.ErrClosed) {
+		return
+	}
+	e.cfg.Logger.Warn("relay request abandoned; reconnecting", "err", err)
+	c.Close(errAuthUnknown)
 }
 
 // loggedIn records a password Welcome: the account is now bound to our
@@ -122,6 +145,7 @@ func (e *Engine) Logout(ctx context.Context) (api.LogoutResult, error) {
 		rctx, cancel := context.WithTimeout(ctx, e.cfg.RequestTimeout)
 		defer cancel()
 		if _, err := c.Request(rctx, &wire.Frame{Logout: &wire.Logout{}}); err != nil {
+			e.abandonAuth(c, err)
 			return api.LogoutResult{}, fromRelay("log out", err)
 		}
 	}
@@ -213,7 +237,7 @@ func (e *Engine) awaitLink(ctx context.Context, max time.Duration) *link.Conn {
 	tick := time.NewTicker(20 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		if c := e.link.Current(); c != nil || e.link.State().Phase == link.PhasePinError {
+		if c := e.link.Current(); c != nil && c.Err() == nil || e.link.State().Phase == link.PhasePinError {
 			return c
 		}
 		select {

@@ -28,7 +28,12 @@
 //   - Inbound: the envelope is decrypted, then message, session, prekey
 //     state, seen id, receipt-to-send and events are committed in ONE
 //     transaction, and only then is the relay acknowledged. A message id
-//     already seen is acknowledged and dropped.
+//     already seen is acknowledged and dropped. An envelope arriving while
+//     the engine knows no own username (a Login it gave up on) is left
+//     unacknowledged for redelivery; a Register or Login given up after its
+//     frame may have been written (ctx ended, RequestTimeout) ends that
+//     connection, so the relay session is never logged in behind the
+//     engine's back.
 //   - An envelope that cannot be decrypted is acknowledged (the relay must
 //     not loop) but never vanishes: it is stored as a failed incoming message
 //     in the sender's history (failure code undecryptable), announced by a

@@ -173,6 +173,7 @@ func (e *Engine) commitLocked(fn func(tx *store.Tx, emit emitFunc) error, acc []
 	if err != nil {
 		return err
 	}
+	e.forgetInflight(acc)
 	e.hub.publish(evs)
 	e.signalChange()
 	return nil

@@ -18,6 +18,12 @@ import (
 // decrypted is an [undecryptableError] instead, shown to the user.
 var errDrop = errors.New("engine: envelope dropped")
 
+// errNoAccount: an envelope arrived while the engine knows no own username
+// (a login it gave up on, see abandonAuth). It is not the envelope's
+// fault: it is neither marked seen nor acknowledged, so the relay delivers
+// it again after the next login.
+var errNoAccount = errors.New("engine: no account to receive for yet")
+
 // deliver handles one Deliver on the reader goroutine: process and commit,
 // then Ack. A store failure leaves it unacknowledged for redelivery.
 func (e *Engine) deliver(c *link.Conn, d *wire.Deliver) {
@@ -40,6 +46,9 @@ func (e *Engine) handleDeliver(d *wire.Deliver) bool {
 	err := e.receive(id, d)
 	var ue *undecryptableError
 	switch {
+	case errors.Is(err, errNoAccount):
+		e.cfg.Logger.Warn("incoming envelope left for redelivery: no account yet", "id", id)
+		return false
 	case errors.As(err, &ue):
 		e.cfg.Logger.Warn("incoming message could not be decrypted", "id", id, "from", d.From, "err", ue.err)
 		err = e.recordUndecryptable(id, d, ue)
@@ -100,7 +109,10 @@ var errNoSession = errors.New("engine: no session with the sender")
 func (e *Engine) open(d *wire.Deliver) (*opened, error) {
 	peer, ok := wire.NormalizeUsername(d.From)
 	self := e.selfName()
-	if !ok || peer != d.From || self == "" || peer == self {
+	if self == "" {
+		return nil, errNoAccount
+	}
+	if !ok || peer != d.From || peer == self {
 		return nil, fmt.Errorf("%w: bad sender", errDrop)
 	}
 	h, err := e2e.ParseHeader(d.Body)

@@ -119,6 +119,9 @@ func (e *Engine) prepare(ctx context.Context, c *link.Conn, m *store.Message) er
 		return err
 	}
 	if hasContact && contact.ShouldHold() {
+		if m.Status == store.Held {
+			return errNotNow // held and announced already: nothing to commit
+		}
 		return e.hold(m)
 	}
 	var b *wire.Bundle
@@ -268,6 +271,9 @@ func (e *Engine) encrypt(m *store.Message, b *wire.Bundle) error {
 		m.Warning = string(api.CodeKeyChanged)
 	}
 	return e.update(func(tx *store.Tx, emit emitFunc) error {
+		if err := stillSealable(tx, m); err != nil {
+			return err
+		}
 		if !hasContact {
 			if err := e.addContact(tx, emit, m.Peer, sess.PeerIdentity()); err != nil {
 				return err
@@ -278,6 +284,30 @@ func (e *Engine) encrypt(m *store.Message, b *wire.Bundle) error {
 		}
 		return tx.PutMessage(m)
 	})
+}
+
+// stillSealable re-reads m and its contact in the transaction that would
+// store m's envelope: m was loaded before prepare's bundle fetch (a network
+// round trip without cryptoMu), and meanwhile a key change may have held it
+// (noteKeyTx) or the user may have changed the contact. errNotNow unless m
+// is still in the outbox as loaded, without an envelope, and the contact
+// does not hold messages.
+func stillSealable(tx *store.Tx, m *store.Message) error {
+	cur, ok, err := tx.Message(m.ID)
+	if err != nil {
+		return err
+	}
+	if !ok || cur.OutboxSeq == 0 || cur.Envelope != nil || cur.Status != m.Status {
+		return errNotNow
+	}
+	c, ok, err := tx.Contact(m.Peer)
+	if err != nil {
+		return err
+	}
+	if ok && c.ShouldHold() {
+		return errNotNow
+	}
+	return nil
 }
 
 // contentFor encodes what m carries (text, or a prepared receipt).
@@ -309,9 +339,18 @@ func setStatus(tx *store.Tx, emit emitFunc, m *store.Message, s store.Status, no
 	return emit(api.Event{Type: api.EventStatus, Message: &am})
 }
 
-// hold marks m held (a key change to a verified contact).
+// hold marks m held (a key change to a verified contact). It works on the
+// stored copy of m: a message already held (announced once, by noteKeyTx
+// or an earlier pass) or no longer in the outbox is left alone, with no
+// event.
 func (e *Engine) hold(m *store.Message) error {
 	err := e.update(func(tx *store.Tx, emit emitFunc) error {
+		cur, ok, err := tx.Message(m.ID)
+		if err != nil || !ok || cur.OutboxSeq == 0 || cur.Status == store.Held {
+			return err
+		}
+		*m = cur
+		m.Envelope, m.EnvelopeKey = nil, nil
 		if err := setStatus(tx, emit, m, store.Held, e.cfg.Now()); err != nil {
 			return err
 		}

@@ -96,6 +96,12 @@ func (c *Conn) Err() error {
 	return c.err
 }
 
+// Close ends the connection with cause (nil: [ErrClosed]); the link then
+// reconnects. Frames already queued are flushed as on any other end. The
+// engine uses it when it no longer knows the relay session's state (a
+// Login whose reply it stopped waiting for).
+func (c *Conn) Close(cause error) { c.fail(cause) }
+
 // Write queues f for the writer, waiting for room until ctx ends.
 func (c *Conn) Write(ctx context.Context, f *wire.Frame) error {
 	select {

@@ -14,8 +14,8 @@
 //     [Link.State] and the log, and never retries silently.
 //   - After a failed dial or an ended connection (the relay closed it, said
 //     it is shutting down, left a Ping unanswered for [Config.PongTimeout],
-//     or QUIC lost it) the link waits the backoff and dials the next
-//     address, wrapping around; [State.Addr] names the address in use. What to do on a new connection (Resume, resending
+//     QUIC lost it, or the Handler ended it with [Conn.Close]) the link
+//     waits the backoff and dials the next address, wrapping around; [State.Addr] names the address in use. What to do on a new connection (Resume, resending
 //     unaccepted envelopes) is the [Handler]'s job.
 //   - Only the writer goroutine writes to the stream. Others enqueue into a
 //     bounded queue: [Conn.Write] waits for room (with a context),
