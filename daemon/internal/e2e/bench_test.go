@@ -148,3 +148,39 @@ func BenchmarkDHTurnReceiveHalf(b *testing.B) {
 		}
 	}
 }
+
+// fullSkipped returns bob's session holding MaxSkippedKeys skipped keys
+// over two of alice's chains.
+func fullSkipped(tb testing.TB) *Session {
+	tb.Helper()
+	as, bs := establish(tb, newParty(tb, "alice", 0), newParty(tb, "bob", 0))
+	unpaced(as, bs)
+	first := MaxSkippedKeys / 2
+	for i, n := range []int{first, MaxSkippedKeys - first} {
+		var last []byte
+		for range n + 1 {
+			last = mustEncrypt(tb, as, "m")
+		}
+		mustDecrypt(tb, bs, last, "m")
+		if i == 0 {
+			mustDecrypt(tb, as, mustEncrypt(tb, bs, "turn"), "turn")
+		}
+	}
+	if bs.SkippedKeys() != MaxSkippedKeys {
+		tb.Fatalf("skipped keys = %d", bs.SkippedKeys())
+	}
+	return bs
+}
+
+// BenchmarkUnmarshalSessionWith800Skipped: loading a session state holding
+// the full skipped-key store (the engine loads up to 5 sessions per
+// envelope).
+func BenchmarkUnmarshalSessionWith800Skipped(b *testing.B) {
+	raw := stateBytes(b, fullSkipped(b))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := UnmarshalSession(raw); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -31,9 +31,13 @@
 //     trip (the unpaced double ratchet) interoperate: the wire format and
 //     the receiving rules are the same.
 //   - Bounded work and memory per message: at most [MaxSkip] skipped keys per
-//     chain (a larger jump is rejected before any key is derived) and
+//     chain (a message further ahead in its own chain is rejected before any
+//     key is derived; when a new peer ratchet key says more than MaxSkip
+//     messages of our receiving chain are missing, that chain is abandoned,
+//     once the message's MAC verified, instead of wedging the session) and
 //     [MaxSkippedKeys] per session (the oldest are evicted, and an evicted
-//     message is reported as [ErrDuplicate], never silently dropped).
+//     or abandoned message is reported as [ErrDuplicate], never silently
+//     dropped).
 //   - A failed [Session.Decrypt] or [Respond] changes no state and consumes
 //     no prekey.
 //   - Every parser (envelope, content, session state, prekey store, identity)

@@ -12,10 +12,12 @@ var (
 	// or not for this session). Nothing was decrypted; no state changed.
 	ErrAuth = errors.New("e2e: message authentication failed")
 	// ErrDuplicate: the message was already decrypted, or its key was
-	// evicted from the bounded skipped-key store (reported, never silent).
+	// evicted from the bounded skipped-key store or its chain abandoned
+	// (reported, never silent).
 	ErrDuplicate = errors.New("e2e: duplicate or expired message")
-	// ErrTooFarAhead: the message would skip more than MaxSkip keys in one
-	// chain; rejected before any key is derived.
+	// ErrTooFarAhead: the message would skip more than MaxSkip keys in its
+	// own chain; rejected before any key is derived, no state changed. (A
+	// previous chain more than MaxSkip behind is abandoned, not refused.)
 	ErrTooFarAhead = errors.New("e2e: message too far ahead")
 	// ErrBadBundle: a bundle's keys or signed-prekey signature are invalid.
 	ErrBadBundle = errors.New("e2e: invalid key bundle")

@@ -81,6 +81,7 @@ func FuzzUnmarshalSession(f *testing.F) {
 	f.Add(state)
 	pending, _ := establish(f, newParty(f, "alice", 0), newParty(f, "bob", 0)) // a turn is pending
 	f.Add(stateBytes(f, pending))
+	f.Add(previousStateBlob(f)) // skipped keys of two chains, retired keys
 	f.Fuzz(func(t *testing.T, b []byte) {
 		s, err := UnmarshalSession(b)
 		if err != nil {

@@ -7,7 +7,8 @@ import (
 )
 
 // decryptNewRatchet handles a message under a peer ratchet key not seen
-// before: it skips the rest of the current receiving chain (up to PN), does
+// before: it skips the rest of the current receiving chain (up to PN, or
+// abandons it when that is more than MaxSkip keys: abandonsChain), does
 // the receiving half of the DH ratchet, and verifies the message. The
 // sending half is left pending for Encrypt (pacing.go), except on the
 // responder's first message, where there is no sending chain yet: then it
@@ -19,13 +20,13 @@ func (s *Session) decryptNewRatchet(p *parsed, ratchet secp.PublicKey) ([]byte, 
 	if ratchet == s.st.sendPriv.Public() || (!s.st.hasRecv && ratchet == s.st.recvPub) {
 		return nil, ErrAuth // a ratchet key the peer never sends
 	}
-	if e.N > MaxSkip || (s.st.hasRecv && e.PN > s.st.recvN && e.PN-s.st.recvN > MaxSkip) {
+	if e.N > MaxSkip {
 		return nil, ErrTooFarAhead
 	}
 	m := getMacer()
 	defer putMacer(m)
 	var pending []skipEntry
-	if s.st.hasRecv {
+	if s.st.hasRecv && !abandonsChain(s.st.recvN, e.PN) {
 		ck := s.st.recvCK
 		pending = skipChain(m, &ck, s.st.recvPub, s.st.recvN, e.PN)
 	}
@@ -50,6 +51,19 @@ func (s *Session) decryptNewRatchet(p *parsed, ratchet secp.PublicKey) ([]byte, 
 	}
 	s.commitTurn(next, pending)
 	return pt, nil
+}
+
+// abandonsChain reports whether a DH-ratchet step whose message says the
+// previous chain had pn messages abandons our receiving chain (next
+// expected number recvN) instead of storing its skipped keys: when more
+// than MaxSkip of them are missing. Those messages were lost (a dropped
+// envelope, an expired mailbox), and deriving keys for them costs one chain
+// step each, up to 2^32 for a pn the peer chose; refusing the step instead
+// would wedge the session for good. Keys already stored for the old chain
+// stay; its other messages report ErrDuplicate (retired key). Decided from
+// the header, committed only after the message's MAC verified.
+func abandonsChain(recvN, pn uint32) bool {
+	return pn > recvN && pn-recvN > MaxSkip
 }
 
 // receiveHalf builds the state after receiving on peerRatchet: the new
@@ -81,7 +95,7 @@ func dhStep(root *[keySize]byte, priv *secp.PrivateKey, pub secp.PublicKey) (new
 
 func (s *Session) commitTurn(next ratchetState, pending []skipEntry) {
 	if s.st.hasRecv {
-		s.retired = append(s.retired, s.st.recvPub)
+		s.retired = append(s.retired, s.st.recvPub.Array())
 		if len(s.retired) > MaxRetired {
 			s.retired = s.retired[1:]
 		}

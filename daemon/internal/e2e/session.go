@@ -19,7 +19,7 @@ type Session struct {
 	selfKey, peerKey   secp.PublicKey
 	st                 ratchetState
 	skipped            *skippedStore
-	retired            []secp.PublicKey // previous peer ratchet keys, oldest first
+	retired            [][secp.PublicKeySize]byte // previous peer ratchet keys, oldest first
 	adSend, adRecv     []byte
 	pace               pacing // defaultPacing except in tests
 }
@@ -191,12 +191,12 @@ func (s *Session) decrypt(p *parsed) ([]byte, error) {
 	if s.st.hasRecv && p.ratchetRaw == s.st.recvPub.Array() {
 		return s.decryptCurrent(p) // a key we hold: no need to parse it again
 	}
+	if s.isRetired(p.ratchetRaw) {
+		return nil, ErrDuplicate // checked on the raw bytes: no point decompression
+	}
 	ratchet, err := p.ratchet()
 	if err != nil {
 		return nil, err
-	}
-	if s.isRetired(ratchet) {
-		return nil, ErrDuplicate
 	}
 	return s.decryptNewRatchet(p, ratchet)
 }
@@ -207,7 +207,7 @@ func (s *Session) fromOurSetup(p *parsed) bool {
 	return !s.st.baseKey.IsZero() && p.baseKey == s.st.baseKey && p.identity == s.peerKey
 }
 
-func (s *Session) isRetired(k secp.PublicKey) bool {
+func (s *Session) isRetired(k [secp.PublicKeySize]byte) bool {
 	for _, r := range s.retired {
 		if r == k {
 			return true

@@ -70,7 +70,7 @@ func (s *Session) toState() *sessionState {
 		st.BaseKey = s.st.baseKey.Bytes()
 	}
 	for _, r := range s.retired {
-		st.Retired = append(st.Retired, r.Bytes()...)
+		st.Retired = append(st.Retired, r[:]...)
 	}
 	for _, k := range s.skipped.live() {
 		seed := s.skipped.m[k]
@@ -117,8 +117,8 @@ func (st *sessionState) session() (*Session, error) {
 	if checkName(st.SelfName) != nil || checkName(st.PeerName) != nil || st.SelfName == st.PeerName {
 		return nil, stateError("names")
 	}
-	selfKey, err1 := secp.ParsePublicKey(st.SelfKey)
-	peerKey, err2 := secp.ParsePublicKey(st.PeerKey)
+	selfKey, err1 := parseStoredKey(st.SelfKey)
+	peerKey, err2 := parseStoredKey(st.PeerKey)
 	priv, err3 := secp.ParsePrivateKey(st.SendPriv)
 	if err1 != nil || err2 != nil || err3 != nil {
 		return nil, stateError("keys")
@@ -145,7 +145,7 @@ func (st *sessionState) fillRatchet(r *ratchetState) error {
 	r.sendN, r.pn, r.recvN = st.SendN, st.PN, st.RecvN
 	var err error
 	if st.RecvPub != nil {
-		if r.recvPub, err = secp.ParsePublicKey(st.RecvPub); err != nil {
+		if r.recvPub, err = parseStoredKey(st.RecvPub); err != nil {
 			return stateError("receiving ratchet key")
 		}
 	}
@@ -161,7 +161,7 @@ func (st *sessionState) fillRatchet(r *ratchetState) error {
 	}
 	r.turnPending, r.lastTurn = st.TurnPending, int64(st.LastTurn)
 	if st.BaseKey != nil {
-		if r.baseKey, err = secp.ParsePublicKey(st.BaseKey); err != nil {
+		if r.baseKey, err = parseStoredKey(st.BaseKey); err != nil {
 			return stateError("base key")
 		}
 	}
@@ -176,7 +176,7 @@ func (st *sessionState) fillPrekey(r *ratchetState) error {
 	if r.hasRecv || r.recvPub.IsZero() || !bytesEqual(pk.Identity, st.SelfKey) {
 		return stateError("prekey part")
 	}
-	if _, err := secp.ParsePublicKey(pk.BaseKey); err != nil {
+	if _, err := parseStoredKey(pk.BaseKey); err != nil {
 		return stateError("prekey base key")
 	}
 	r.prekey = pk
@@ -185,35 +185,59 @@ func (st *sessionState) fillPrekey(r *ratchetState) error {
 
 func bytesEqual(a, b []byte) bool { return string(a) == string(b) }
 
-func (st *sessionState) fillSkipped(s *Session) error {
+// storedKey checks the form of a stored 33-byte ratchet key of a skipped or
+// retired row (the compressed-point prefix) without decompressing it. Those
+// keys were validated when first received; loading keeps their bytes (map
+// keys, compared with an envelope's raw ratchet key) and does no curve
+// operation per row: with a full store that cost ~10 ms per load, and the
+// daemon loads several sessions per envelope. A row's key is only ever
+// matched against an envelope whose MAC must then verify under the row's
+// seed.
+func storedKey(b []byte) ([secp.PublicKeySize]byte, bool) {
+	var k [secp.PublicKeySize]byte
+	copy(k[:], b)
+	return k, len(b) == secp.PublicKeySize && (b[0] == 2 || b[0] == 3)
+}
+
+func (st *sessionState) fillRetired(s *Session) error {
 	if len(st.Retired)%secp.PublicKeySize != 0 || len(st.Retired)/secp.PublicKeySize > MaxRetired {
 		return stateError("retired keys")
 	}
 	for r := st.Retired; len(r) > 0; r = r[secp.PublicKeySize:] {
-		k, err := secp.ParsePublicKey(r[:secp.PublicKeySize])
-		if err != nil {
+		k, ok := storedKey(r[:secp.PublicKeySize])
+		if !ok {
 			return stateError("retired key")
 		}
 		s.retired = append(s.retired, k)
 	}
+	return nil
+}
+
+func (st *sessionState) fillSkipped(s *Session) error {
+	if err := st.fillRetired(s); err != nil {
+		return err
+	}
 	if len(st.Skipped)%skippedRow != 0 || len(st.Skipped)/skippedRow > MaxSkippedKeys {
 		return stateError("skipped keys")
 	}
-	var entries []skipEntry
+	rows := len(st.Skipped) / skippedRow
+	s.skipped.m = make(map[skipKey][keySize]byte, rows)
+	s.skipped.order = make([]skipKey, 0, rows)
 	for r := st.Skipped; len(r) > 0; r = r[skippedRow:] {
-		k, err := secp.ParsePublicKey(r[:secp.PublicKeySize])
-		if err != nil {
+		pub, ok := storedKey(r[:secp.PublicKeySize])
+		if !ok {
 			return stateError("skipped key")
 		}
-		e := skipEntry{key: skipKey{pub: k.Array(), n: binary.BigEndian.Uint32(r[secp.PublicKeySize:])}}
-		copy(e.seed[:], r[secp.PublicKeySize+4:skippedRow])
-		if _, dup := s.skipped.m[e.key]; dup {
+		k := skipKey{pub: pub, n: binary.BigEndian.Uint32(r[secp.PublicKeySize:])}
+		if _, dup := s.skipped.m[k]; dup {
 			return stateError("duplicate skipped key")
 		}
-		entries = append(entries, e)
-		s.skipped.m[e.key] = e.seed
+		s.skipped.m[k] = [keySize]byte(r[secp.PublicKeySize+4 : skippedRow])
+		s.skipped.order = append(s.skipped.order, k)
 	}
-	s.skipped.m = map[skipKey][keySize]byte{}
-	s.skipped.add(entries)
 	return nil
 }
+
+// parseStoredKey parses a public key of a stored state; tests count its
+// calls (a point decompression is the expensive part of loading a state).
+var parseStoredKey = secp.ParsePublicKey
