@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"strings"
 
@@ -61,35 +62,58 @@ func (e *Engine) withContact(user string, fn func(*store.Tx, *store.Contact) err
 
 // SafetyNumber returns the number to compare out of band.
 func (e *Engine) SafetyNumber(ctx context.Context, p api.SafetyNumberParams) (api.SafetyNumberResult, error) {
+	res, _, err := e.safetyNumber(p.User)
+	return res, err
+}
+
+// safetyNumber computes the safety number with user and returns the
+// identity key it was computed from.
+func (e *Engine) safetyNumber(user string) (api.SafetyNumberResult, []byte, error) {
 	var res api.SafetyNumberResult
+	var key []byte
 	self := e.account().Username
 	if self == "" {
-		return res, apiErr(api.CodeNotLoggedIn, "not logged in: the safety number includes your username")
+		return res, nil, apiErr(api.CodeNotLoggedIn, "not logged in: the safety number includes your username")
 	}
-	err := e.withContact(p.User, func(tx *store.Tx, c *store.Contact) error {
+	err := e.withContact(user, func(tx *store.Tx, c *store.Contact) error {
 		theirs := mustKey(c.IdentityKey)
+		key = c.IdentityKey
 		res = api.SafetyNumberResult{User: c.Username,
 			SafetyNumber:   e2e.SafetyNumber(self, e.id.Public(), c.Username, theirs),
 			OwnFingerprint: e.Fingerprint(), TheirFingerprint: theirs.Fingerprint(),
 			Trust: api.Trust(c.Trust), KeyChanged: c.KeyChanged}
 		return nil
 	}, false)
-	return res, err
+	return res, key, err
 }
+
+// verifyChecked, when set by tests, runs between Verify's safety-number
+// check and its commit (where a key change may arrive).
+var verifyChecked func()
 
 // Verify marks a contact verified when the given safety number is the
 // current one; it also accepts a pending key change and releases held
-// messages.
+// messages. The number is computed outside the write transaction (it is
+// deliberately slow); the commit re-checks that the contact's key (and our
+// username) are still the ones it was computed from, so a key change
+// committed in between is never marked verified.
 func (e *Engine) Verify(ctx context.Context, p api.VerifyParams) (api.ContactResult, error) {
-	sn, err := e.SafetyNumber(ctx, api.SafetyNumberParams{User: p.User})
+	self := e.account().Username
+	sn, key, err := e.safetyNumber(p.User)
 	if err != nil {
 		return api.ContactResult{}, err
 	}
 	if digits(p.SafetyNumber) != digits(sn.SafetyNumber) {
 		return api.ContactResult{}, apiErr(api.CodeSafetyNumberMismatch, "the safety number does not match the current one")
 	}
+	if verifyChecked != nil {
+		verifyChecked()
+	}
 	var res api.ContactResult
 	err = e.changeContact(p.User, func(tx *store.Tx, emit emitFunc, c *store.Contact) error {
+		if !bytes.Equal(c.IdentityKey, key) || e.account().Username != self {
+			return apiErr(api.CodeSafetyNumberMismatch, "the key changed while verifying: compare the new safety number")
+		}
 		c.Trust = store.Verified
 		_, err := e.release(tx, emit, c)
 		return err

@@ -49,8 +49,10 @@
 // # Key-change policy
 //
 // A contact's identity key is trusted on first use. A different key later
-// (from a fetched bundle, a Send refused with CodeKeyChanged, or an incoming
-// prekey message) is a key change: it is recorded in the contact's history,
+// (from a fetched bundle, or an incoming prekey message) is a key change; a
+// Send refused with CodeKeyChanged only makes the engine fetch the bundle
+// and compare (the relay's word alone changes nothing). A key change is
+// recorded in the contact's history,
 // an event is raised and status lists it until the user runs trust (or
 // verify). Meanwhile outgoing messages to a VERIFIED contact are held
 // (status held) and released by trust; to an unverified contact they go out

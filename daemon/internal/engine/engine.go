@@ -37,6 +37,7 @@ type Engine struct {
 	resumeErr error                   // why the last Resume failed
 	relayLeft int                     // relay's one-time prekey count (estimate)
 	bundles   map[string]*wire.Bundle // fetched, unused bundles by peer
+	keyCheck  map[string]bool         // peers the relay answered key_changed for (outbox.go sendFailed)
 	inflight  map[store.ID]inflight   // envelopes written on the current connection
 	changed   chan struct{}           // closed and replaced on every message change
 	lastState api.LinkState           // last state reported in an event
@@ -64,6 +65,7 @@ func New(cfg Config) (*Engine, error) {
 	e := &Engine{
 		cfg: cfg, db: cfg.DB,
 		bundles:    map[string]*wire.Bundle{},
+		keyCheck:   map[string]bool{},
 		inflight:   map[store.ID]inflight{},
 		changed:    make(chan struct{}),
 		kick:       make(chan struct{}, 1),

@@ -19,12 +19,20 @@ func heldByKeyChange(t *testing.T) (alice *handNode, id store.ID, bob2 *handNode
 	runScript(alice, bob, "a+ b<")
 	settle(alice, bob)
 	verifyContact(t, alice, "bob")
-	alice.e.resetPeer("bob") // the relay said key_changed: the next message fetches a bundle
+	dropSessions(t, alice, "bob") // the next message fetches a bundle
 	id = alice.queue(bob, "to the verified bob only")
 	bob2 = newHandNode(t, "bob")
 	bob2.queue(alice, "hi from my new install")
 	bob2.transmit(alice)
 	return alice, id, bob2
+}
+
+// dropSessions forgets every session n has with peer.
+func dropSessions(t *testing.T, n *handNode, peer string) {
+	t.Helper()
+	if err := n.e.db.Update(func(tx *store.Tx) error { return deleteSessions(tx, peer) }); err != nil {
+		t.Fatal(err)
+	}
 }
 
 // verifyContact marks n's contact peer verified, as Verify does.

@@ -119,7 +119,7 @@ func (e *Engine) open(d *wire.Deliver) (*opened, error) {
 	if err != nil {
 		return nil, undecryptable(err)
 	}
-	contact, hasContact, ps, err := e.peerSessions(peer)
+	contact, hasContact, ps, err := e.peerSessions(peer, h.Prekey)
 	if err != nil {
 		return nil, err
 	}
@@ -146,11 +146,15 @@ func (e *Engine) open(d *wire.Deliver) (*opened, error) {
 	return o, nil
 }
 
-// peerSessions loads a contact with its primary and decrypt-only sessions.
-func (e *Engine) peerSessions(peer string) (store.Contact, bool, peerSessions, error) {
+// peerSessions loads a contact with its primary session and, for a
+// prekey message (withExtra), its decrypt-only sessions. An ordinary
+// message is decrypted by the primary only (see Session selection), so
+// the decrypt-only sessions, each up to MaxSkippedKeys keys to parse, are
+// not loaded for it.
+func (e *Engine) peerSessions(peer string, withExtra bool) (store.Contact, bool, peerSessions, error) {
 	c, ok, primary, err := e.peerState(peer)
-	if err != nil {
-		return c, ok, peerSessions{}, err
+	if err != nil || !withExtra {
+		return c, ok, peerSessions{primary: primary}, err
 	}
 	ps := peerSessions{primary: primary}
 	_ = e.db.View(func(tx *store.Tx) error { ps.extra = e.loadDecryptOnly(tx, peer); return nil })

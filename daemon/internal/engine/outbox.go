@@ -63,6 +63,11 @@ func (e *Engine) flushOutbox(ctx context.Context) {
 		if !ok || blocked[m.Peer] || e.recentlySent(id, c) {
 			continue
 		}
+		if err := e.recheckKey(ctx, c, &m); err != nil {
+			e.cfg.Logger.Debug("message not sent yet", "id", id, "err", err)
+			blocked[m.Peer] = true
+			continue
+		}
 		if m.Envelope == nil {
 			if err := e.prepare(ctx, c, &m); err != nil || m.Envelope == nil {
 				if err != nil {
@@ -161,7 +166,7 @@ func (e *Engine) peerState(peer string) (store.Contact, bool, *e2e.Session, erro
 	if err != nil || raw == nil {
 		return c, ok, nil, err
 	}
-	s, err := e2e.UnmarshalSession(raw)
+	s, err := unmarshalSession(raw)
 	if err != nil {
 		e.cfg.Logger.Error("stored session unreadable; starting a new one", "peer", peer, "err", err)
 		return c, ok, nil, nil
@@ -391,9 +396,7 @@ func (e *Engine) sendFailed(f *wire.Error) {
 	}
 	switch f.Code {
 	case wire.CodeKeyChanged:
-		e.dropInflight(id)
-		e.resetPeer(m.Peer)
-		e.wake()
+		e.disputeKey(m.Peer, id) // keycheck.go: nothing is dropped before a bundle shows a new key
 	case wire.CodeUnknownUser:
 		_ = e.fail(&m, api.CodeUnknownUser, "the relay has no user "+m.Peer)
 	case wire.CodeTooLarge:
@@ -406,43 +409,4 @@ func (e *Engine) sendFailed(f *wire.Error) {
 	default: // rate limited, mailbox full...: resent after RetryEvery
 		e.cfg.Logger.Info("relay refused a message for now", "id", id, "code", f.Code)
 	}
-}
-
-// resetPeer drops the session with peer and the envelopes still queued for
-// it (encrypted for a key the relay no longer has): they are encrypted
-// again, after a bundle fetch that reveals the new key.
-func (e *Engine) resetPeer(peer string) {
-	e.cryptoMu.Lock()
-	defer e.cryptoMu.Unlock()
-	err := e.update(func(tx *store.Tx, emit emitFunc) error {
-		if err := deleteSessions(tx, peer); err != nil {
-			return err
-		}
-		return clearEnvelopes(tx, peer, nil)
-	})
-	if err != nil {
-		e.cfg.Logger.Error("reset session", "err", err)
-	}
-}
-
-// clearEnvelopes forgets the envelopes of queued messages to peer; when
-// setTo is non-nil their status becomes *setTo.
-func clearEnvelopes(tx *store.Tx, peer string, setTo *store.Status) error {
-	for _, id := range tx.Outbox(1 << 20) {
-		m, ok, err := tx.Message(id)
-		if err != nil {
-			return err
-		}
-		if !ok || m.Peer != peer {
-			continue
-		}
-		m.Envelope, m.EnvelopeKey = nil, nil
-		if setTo != nil {
-			m.Status = *setTo
-		}
-		if err := tx.PutMessage(&m); err != nil {
-			return err
-		}
-	}
-	return nil
 }

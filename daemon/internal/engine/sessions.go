@@ -40,8 +40,15 @@ import (
 // or its peer identity differs from the fetched bundle's; a primary stored
 // meanwhile (a prekey message arrived while the bundle was fetched) is used.
 // Envelopes already made under a replaced initiator session are sent as
-// they are: the peer decrypts them with its decrypt-only session.
+// they are: the peer decrypts them with its decrypt-only session. The
+// relay's key_changed answer to a Send drops no session by itself: only a
+// bundle with a different identity key does (keycheck.go), because a new
+// session with the same identity would stay decrypt-only at the peer.
 const maxDecryptOnly = 4
+
+// unmarshalSession parses a stored session (a variable so tests can count
+// how many sessions an operation loads).
+var unmarshalSession = e2e.UnmarshalSession
 
 // peerSessions is the stored session state of one peer.
 type peerSessions struct {
@@ -60,7 +67,7 @@ func (e *Engine) loadDecryptOnly(tx *store.Tx, peer string) []*e2e.Session {
 		if raw == nil {
 			break
 		}
-		s, err := e2e.UnmarshalSession(raw)
+		s, err := unmarshalSession(raw)
 		if err != nil {
 			e.cfg.Logger.Error("stored decrypt-only session unreadable; skipped", "peer", peer, "err", err)
 			continue
