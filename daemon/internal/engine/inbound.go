@@ -25,12 +25,14 @@ var errDrop = errors.New("engine: envelope dropped")
 var errNoAccount = errors.New("engine: no account to receive for yet")
 
 // deliver handles one Deliver on the reader goroutine: process and commit,
-// then Ack. A store failure leaves it unacknowledged for redelivery.
+// then Ack. A store failure leaves it unacknowledged for redelivery. The
+// Ack goes through the link's Ack lane, which never blocks the reader and
+// is not limited by the frame queue the outbox fills with Sends.
 func (e *Engine) deliver(c *link.Conn, d *wire.Deliver) {
 	if !e.handleDeliver(d) {
 		return
 	}
-	if err := c.TryWrite(&wire.Frame{Ack: &wire.Ack{ID: d.ID}}); err != nil {
+	if err := c.Ack(d.ID); err != nil {
 		e.cfg.Logger.Warn("ack not queued; the relay will redeliver", "err", err)
 	}
 }

@@ -23,12 +23,40 @@ var errBatchOnV1 = errors.New("link: relay sent a batched Ack or Accepted on a v
 // batchVersion is the first protocol version with batched Ack/Accepted.
 const batchVersion = 2
 
-// ackBatch is the writer's scratch for one merged Ack. The writer is its
-// only user; More keeps its backing array from batch to batch, so a
-// connection that batches allocates only while the array grows.
+// ackBatch is the writer's scratch for one merged Ack, queued (coalesce)
+// or from the Ack lane (ack.go). The writer is its only user; more keeps
+// its backing array from batch to batch, so a connection that batches
+// allocates only while the array grows.
 type ackBatch struct {
 	frame wire.Frame
 	ack   wire.Ack
+	more  [][]byte // backing array of More, kept from batch to batch
+}
+
+// scratch returns the writer's merged-Ack scratch, made on first use.
+func (c *Conn) scratch() *ackBatch {
+	if c.batch == nil {
+		c.batch = new(ackBatch)
+		c.batch.frame.Ack = &c.batch.ack
+	}
+	return c.batch
+}
+
+// scratchAck returns the scratch frame acking ids (wire.IDSize bytes
+// each, at least one), in order: the first as ID, the rest as More (nil
+// for a single id). The frame points into ids; releaseBatch drops them.
+func (c *Conn) scratchAck(ids []byte) *wire.Frame {
+	b := c.scratch()
+	b.ack.ID = ids[:wire.IDSize:wire.IDSize]
+	more := b.more[:0]
+	for i := wire.IDSize; i < len(ids); i += wire.IDSize {
+		more = append(more, ids[i:i+wire.IDSize:i+wire.IDSize])
+	}
+	b.more = more
+	if len(more) > 0 {
+		b.ack.More = more
+	}
+	return &b.frame
 }
 
 // plainAck reports whether f is an Ack of one id without Req (what the
@@ -51,10 +79,8 @@ func (c *Conn) coalesce(f *wire.Frame) (out, next *wire.Frame) {
 	if c.version < batchVersion || !plainAck(f) {
 		return f, nil
 	}
-	var more [][]byte
-	if c.batch != nil {
-		more = c.batch.ack.More[:0]
-	}
+	b := c.scratch()
+	more := b.more[:0]
 	for len(more) < wire.MaxBatchIDs-1 {
 		g := c.poll()
 		if g == nil {
@@ -66,15 +92,12 @@ func (c *Conn) coalesce(f *wire.Frame) (out, next *wire.Frame) {
 		}
 		more = append(more, g.Ack.ID)
 	}
+	b.more = more
 	if len(more) == 0 {
 		return f, next
 	}
-	if c.batch == nil {
-		c.batch = new(ackBatch)
-		c.batch.frame.Ack = &c.batch.ack
-	}
-	c.batch.ack.ID, c.batch.ack.More = f.Ack.ID, more
-	return &c.batch.frame, next
+	b.ack.ID, b.ack.More = f.Ack.ID, more
+	return &b.frame, next
 }
 
 // releaseBatch drops the ids of a written batch (the scratch keeps its
@@ -83,8 +106,8 @@ func (c *Conn) releaseBatch(out *wire.Frame) {
 	if c.batch == nil || out != &c.batch.frame {
 		return
 	}
-	clear(c.batch.ack.More)
-	c.batch.ack.ID, c.batch.ack.More = nil, c.batch.ack.More[:0]
+	clear(c.batch.more)
+	c.batch.ack.ID, c.batch.ack.More, c.batch.more = nil, nil, c.batch.more[:0]
 }
 
 // poll takes the next queued frame, or nil when the queue is empty.

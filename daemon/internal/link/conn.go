@@ -54,7 +54,9 @@ type Conn struct {
 	done      chan struct{} // closed when the connection is finished
 	drained   chan struct{} // closed when the writer has exited
 	received  atomic.Uint64 // frames read so far (liveness)
-	batch     *ackBatch     // writer only: merged-Ack scratch, made on the first batch
+	batch     *ackBatch     // writer only: merged-Ack scratch, made on first use
+	acks      ackLane       // Acks waiting for the writer, ahead of out (ack.go)
+	ackBuf    []byte        // writer only: the lane buffer it last emptied, for reuse
 
 	mu      sync.Mutex
 	nextReq uint64
@@ -67,6 +69,7 @@ func newConn(fc frameConn, sid [32]byte, relayKey secp.PublicKey, queue int) *Co
 	return &Conn{
 		fc: fc, sessionID: sid, relayKey: relayKey, version: fc.Version(),
 		out:     make(chan *wire.Frame, queue),
+		acks:    newAckLane(),
 		done:    make(chan struct{}),
 		drained: make(chan struct{}),
 		pending: make(map[uint64]chan *wire.Frame),
@@ -216,55 +219,66 @@ func (c *Conn) readLoop(h Handler) {
 	}
 }
 
-// writeLoop is the only writer. It writes every frame already queued and
-// flushes the stream buffer only when the queue is empty, so frames queued
-// together leave in one stream Write. After done it flushes what is
-// queued, up to the deadline, so in-flight Acks and Sends are not lost on
-// shutdown.
+// writeLoop is the only writer. Woken by a queued frame or by the Ack
+// lane, it writes the pending Acks, then the queued frames, serving the
+// lane again before each frame it takes (writePending), and flushes the
+// stream buffer only when both are empty, so frames queued together leave
+// in one stream Write. After done it writes what is pending, up to the
+// deadline, so in-flight Acks and Sends are not lost on shutdown.
 func (c *Conn) writeLoop(drain time.Duration) {
 	defer close(c.drained)
 	for {
+		var f *wire.Frame
 		select {
-		case f := <-c.out:
-			if err := c.writeQueued(f); err != nil {
-				c.fail(fmt.Errorf("link: write: %w", err))
-				return
-			}
+		case f = <-c.out:
+		case <-c.acks.wake:
 		case <-c.done:
 			c.flush(time.Now().Add(drain))
 			return
 		}
+		if err := c.writeQueued(f); err != nil {
+			c.fail(fmt.Errorf("link: write: %w", err))
+			return
+		}
 	}
 }
 
-// writeQueued writes f and every frame queued behind it, then flushes.
+// writeQueued writes the pending Acks, f (nil: none) and every frame
+// queued behind it, then flushes.
 func (c *Conn) writeQueued(f *wire.Frame) error {
-	for f != nil {
-		next, err := c.writeFrame(f)
-		if err != nil {
-			return err
-		}
-		if next == nil {
-			next = c.poll()
-		}
-		f = next
+	if err := c.writePending(f, time.Time{}); err != nil {
+		return err
 	}
 	return c.fc.Flush()
 }
 
-// flush writes what is queued, until the deadline, and flushes.
+// flush writes what is pending, until the deadline, and flushes.
 func (c *Conn) flush(deadline time.Time) {
-	defer func() { _ = c.fc.Flush() }()
-	for f := c.poll(); f != nil && time.Now().Before(deadline); {
+	_ = c.writePending(nil, deadline)
+	_ = c.fc.Flush()
+}
+
+// writePending writes f (nil: none) and then the queued frames, the
+// pending Acks of the lane first each time, until both are empty or (a
+// non-zero deadline) the deadline has passed.
+func (c *Conn) writePending(f *wire.Frame, deadline time.Time) error {
+	for deadline.IsZero() || time.Now().Before(deadline) {
+		if err := c.writeAcks(); err != nil {
+			return err
+		}
+		if f == nil {
+			f = c.poll()
+		}
+		if f == nil {
+			return nil
+		}
 		next, err := c.writeFrame(f)
 		if err != nil {
-			return
-		}
-		if next == nil {
-			next = c.poll()
+			return err
 		}
 		f = next
 	}
+	return nil
 }
 
 // writeFrame writes f, merged with the Acks queued behind it on version 2

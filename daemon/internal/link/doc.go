@@ -23,6 +23,15 @@
 //     the queue. The writer writes every frame already queued and flushes
 //     the stream buffer once the queue is empty, so frames queued together
 //     leave in one stream write (the buffer holds only sealed frames).
+//   - Acks of stored deliveries have a lane of their own (ack.go):
+//     [Conn.Ack] never blocks and does not depend on room in the queue (a
+//     queue full of Sends cannot drop an Ack); it fails only on an ended
+//     connection or when 65,536 ids are already waiting ([ErrQueueFull]).
+//     The writer serves the lane first whenever it runs, before each frame
+//     it takes from the queue and in the shutdown drain, as Acks of up to
+//     wire.MaxBatchIDs ids on version 2 and of one id on version 1. An Ack
+//     may so overtake queued frames (Sends: unrelated to it); Acks keep
+//     the order of the Ack calls among themselves.
 //   - Protocol version 2 (wire.ProtocolVersion) is offered; a relay that
 //     refuses it with CodeVersion (an older relay) is dialled once more,
 //     on a new QUIC connection, offering version 1, which is then used
@@ -35,8 +44,9 @@
 //   - [Config.Transport] lets several links dial from one QUIC transport
 //     (one UDP socket, owned by the caller); by default every connection
 //     has a socket of its own.
-//   - On cancellation the writer drains the frames already queued, then the
-//     connection is closed cleanly.
+//   - On cancellation the writer drains the pending Acks and the frames
+//     already queued (within [Config.DrainTime]), then the connection is
+//     closed cleanly.
 //
 // # What it does not do
 //
