@@ -1,11 +1,17 @@
 package control
 
 import (
+	"bufio"
+	"context"
 	"encoding/json"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/securep2p/securep2p/daemon/api"
 	"github.com/securep2p/securep2p/daemon/client"
@@ -62,5 +68,37 @@ func TestSSEOverflowIDIsResume(t *testing.T) {
 	}
 	if strings.Contains(body, "id: 40") {
 		t.Fatalf("SSE stream:\n%s\nthe overflow's newest cursor 40 is its id", body)
+	}
+}
+
+// TestSlowBodyRefused: a client that sends its headers and then trickles
+// (here: withholds) its body gets an error once the body timeout passed,
+// instead of holding the connection for ever.
+func TestSlowBodyRefused(t *testing.T) {
+	sock := filepath.Join(t.TempDir(), "p2pd.sock")
+	ln, err := Listen(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { _ = New(Config{bodyTimeout: 100 * time.Millisecond}).Serve(ctx, ln); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	c, err := net.Dial("unix", sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	_ = c.SetDeadline(time.Now().Add(20 * time.Second))
+	if _, err := io.WriteString(c, "POST /v1/send HTTP/1.1\r\nHost: p2pd\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"); err != nil {
+		t.Fatal(err)
+	}
+	resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+	if err != nil {
+		t.Fatalf("no answer to a withheld body: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusBadRequest || !strings.Contains(string(body), "did not arrive") {
+		t.Fatalf("status %d, body %s; want 400 naming the body timeout", resp.StatusCode, body)
 	}
 }

@@ -16,6 +16,8 @@ import (
 type Config struct {
 	Engine *engine.Engine // required
 	Logger *slog.Logger   // default: discard
+
+	bodyTimeout time.Duration // tests: bound on reading a request body; 0: defaultBodyTimeout
 }
 
 // Server is the control-API HTTP server.
@@ -41,6 +43,7 @@ func (s *Server) Serve(ctx context.Context, ln net.Listener) error {
 	hs := &http.Server{
 		Handler:           s.guard(s.mux),
 		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute, // keep-alive connections between requests
 		MaxHeaderBytes:    16 << 10,
 		ErrorLog:          slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelDebug),
 	}
