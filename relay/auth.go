@@ -2,7 +2,6 @@ package relay
 
 import (
 	"bytes"
-	"context"
 	"errors"
 
 	"github.com/securep2p/securep2p/metrics"
@@ -100,7 +99,7 @@ func (ss *session) register(req uint64, r *wire.Register) {
 }
 
 func (ss *session) createAccount(req uint64, name, password string, k keys) {
-	hash, err := ss.s.hasher.hash(context.Background(), []byte(password))
+	hash, err := ss.s.hasher.hash(ss.ctx, []byte(password))
 	if err != nil {
 		ss.refuse(req, "", metrics.ResultError, wire.CodeInternal)
 		return
@@ -134,24 +133,34 @@ func (ss *session) login(req uint64, l *wire.Login) {
 	case !ss.addrAllowed() || !ss.nameAllowed(name):
 		ss.refuse(req, m, metrics.ResultLimited, wire.CodeRateLimited)
 	default:
-		if acct, ok := ss.checkPassword(name, l.Password); ok {
+		acct, ok := ss.checkPassword(name, l.Password)
+		switch {
+		case ok:
 			ss.bindLogin(req, acct, k)
-			return
+		case ss.ctx.Err() != nil: // abandoned before a hash ran: not a failed attempt
+			ss.refuse(req, m, metrics.ResultError, wire.CodeInternal)
+		default:
+			ss.refuse(req, m, metrics.ResultFailed, wire.CodeAuthFailed)
 		}
-		ss.refuse(req, m, metrics.ResultFailed, wire.CodeAuthFailed)
 	}
 }
 
 // checkPassword verifies name's password. An unknown name costs a dummy
-// hash; both failures count against the name.
+// hash; both failures count against the name. The wait for a hashing slot
+// ends with the connection (ss.ctx): an abandoned login leaves the queue
+// without hashing and without counting as a failure.
 func (ss *session) checkPassword(name, password string) (store.Account, bool) {
 	acct, err := ss.s.store.Account(name)
 	if err != nil {
-		ss.s.hasher.burn(context.Background(), []byte(password))
-		ss.s.fails.fail(name, ss.s.now())
+		if ss.s.hasher.burn(ss.ctx, []byte(password)) == nil {
+			ss.s.fails.fail(name, ss.s.now())
+		}
 		return acct, false
 	}
-	ok, err := ss.s.hasher.verify(context.Background(), acct.PasswordHash, []byte(password))
+	ok, err := ss.s.hasher.verify(ss.ctx, acct.PasswordHash, []byte(password))
+	if ss.ctx.Err() != nil {
+		return acct, false // the connection closed while waiting: nothing was tried
+	}
 	if err != nil || !ok {
 		ss.s.fails.fail(name, ss.s.now())
 		return acct, false
@@ -182,6 +191,12 @@ func (ss *session) bindLogin(req uint64, acct store.Account, k keys) {
 			ss.s.cfg.Logger.Info("relay: identity key changed", "fingerprint", fingerprint(k.identity))
 		}
 		ss.welcome(req, acct.Username, n, changed)
+		if changed {
+			// The account's other sessions were authenticated for the old
+			// key: end them, so their daemons learn now (their Resume
+			// then fails) instead of at their next reconnect.
+			ss.s.logins.endOthers(acct.Username, ss, wire.CodeKeyChanged)
+		}
 	}
 }
 
@@ -241,6 +256,7 @@ func (ss *session) checkResume(name string, sig []byte) bool {
 func (ss *session) welcome(req uint64, name string, remaining int, changed bool) {
 	login := &name // a new pointer per login: deliver.go's cursor belongs to it
 	ss.user.Store(login)
+	ss.s.logins.add(name, ss)
 	ss.detach = ss.s.cfg.Router.Attach(name, ss)
 	if hook := ss.s.attached.Load(); hook != nil {
 		(*hook)(name)
@@ -254,6 +270,9 @@ func (ss *session) logout() {
 		ss.detach()
 		ss.detach = nil
 		ss.releasePushed(ss.username())
+	}
+	if name := ss.username(); name != "" {
+		ss.s.logins.remove(name, ss)
 	}
 	ss.user.Store(nil)
 }

@@ -86,7 +86,8 @@ type Config struct {
 	// 20000/s, burst 2000.
 	SendRate  float64
 	SendBurst int
-	// FetchRate and FetchBurst limit FetchBundle per connection (they
+	// FetchRate and FetchBurst limit FetchBundle per connection and, with
+	// a second bucket shared by all its connections, per account (they
 	// consume other users' one-time prekeys). Default 5/s, burst 50.
 	FetchRate  float64
 	FetchBurst int

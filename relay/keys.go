@@ -27,8 +27,18 @@ func (ss *session) uploadPrekeys(req uint64, u *wire.UploadPrekeys) {
 	}
 }
 
+// fetchAllowed applies the FetchBundle limits: this connection's bucket,
+// then the requesting account's, shared by all its connections (an
+// account's older sessions stay open after it logs in again, so a
+// per-connection limit alone lets one account drain a user's prekeys).
+func (ss *session) fetchAllowed() bool {
+	now := ss.s.now()
+	return ss.fetchLim.take(now, ss.s.cfg.FetchRate, float64(ss.s.cfg.FetchBurst)) &&
+		ss.s.fetchAcct.allow(ss.username(), now)
+}
+
 func (ss *session) fetchBundle(req uint64, fb *wire.FetchBundle) {
-	if !ss.fetchLim.take(ss.s.now(), ss.s.cfg.FetchRate, float64(ss.s.cfg.FetchBurst)) {
+	if !ss.fetchAllowed() {
 		ss.s.m.RateLimited.WithLabelValues(metrics.ScopeFetch).Inc()
 		ss.reply(errorFrame(req, wire.CodeRateLimited))
 		return

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"crypto/subtle"
 	"errors"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/crypto/argon2"
@@ -61,7 +62,8 @@ func parseHashRecord(b []byte) (hashRecord, error) {
 // until their context ends.
 type hasher struct {
 	sem     chan struct{}
-	dummy   []byte // a valid record of a random password, for unknown users
+	waiting atomic.Int64 // callers waiting for a slot (tests)
+	dummy   []byte       // a valid record of a random password, for unknown users
 	observe func(time.Duration)
 }
 
@@ -79,6 +81,8 @@ func newHasher(concurrent int, observe func(time.Duration)) (*hasher, error) {
 
 func (h *hasher) acquire(ctx context.Context) (func(), error) {
 	start := time.Now()
+	h.waiting.Add(1)
+	defer h.waiting.Add(-1)
 	select {
 	case h.sem <- struct{}{}:
 		return func() {
@@ -123,7 +127,9 @@ func (h *hasher) verify(ctx context.Context, stored, password []byte) (bool, err
 }
 
 // burn spends the same work as a verification against a real account, so an
-// unknown username costs what a wrong password costs.
-func (h *hasher) burn(ctx context.Context, password []byte) {
-	_, _ = h.verify(ctx, h.dummy, password)
+// unknown username costs what a wrong password costs. It returns an error
+// only when ctx ended before a slot was free (nothing was hashed).
+func (h *hasher) burn(ctx context.Context, password []byte) error {
+	_, err := h.verify(ctx, h.dummy, password)
+	return err
 }

@@ -95,7 +95,12 @@ type Server struct {
 	hasher   *hasher
 	authAddr *keyedLimiter
 	fails    *failureLimiter
-	conns    addrCounter
+	// fetchAcct limits FetchBundle per requesting account, over all its
+	// connections (keys.go); sessions also keep a per-connection bucket.
+	fetchAcct *keyedLimiter
+	// logins is every logged-in session by username (logins.go).
+	logins loginSet
+	conns  addrCounter
 
 	bytesIn, bytesOut prometheus.Counter // MessageBytes by direction
 
@@ -132,6 +137,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s.hasher = h
 	s.authAddr = newKeyedLimiter(cfg.AuthRatePerAddr, cfg.AuthBurstPerAddr)
+	s.fetchAcct = newKeyedLimiter(cfg.FetchRate, cfg.FetchBurst)
 	s.fails = &failureLimiter{m: map[string]*failState{}, free: cfg.LoginFreeFailures, max: cfg.MaxLoginFailures,
 		base: time.Second, maxBackoff: 15 * time.Minute, lockout: cfg.LoginLockout, maxKeys: 100000}
 	s.updateMailboxGauges()

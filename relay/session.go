@@ -35,6 +35,7 @@ type session struct {
 	bs     *hop.Stream
 	hc     *hop.Conn
 	ip     string
+	ctx    context.Context // the connection's lifetime: ends when it closes
 
 	out     chan queued   // bounded write queue (replies)
 	tokens  chan struct{} // send window: Sends awaiting their answer (see takeTokens)
@@ -75,7 +76,7 @@ type session struct {
 }
 
 func newSession(s *Server, conn *quic.Conn, stream *quic.Stream, bs *hop.Stream, hc *hop.Conn) *session {
-	return &session{s: s, conn: conn, stream: stream, bs: bs, hc: hc, ip: addrKey(conn.RemoteAddr()),
+	return &session{s: s, conn: conn, stream: stream, bs: bs, hc: hc, ip: addrKey(conn.RemoteAddr()), ctx: conn.Context(),
 		out: make(chan queued, s.cfg.WriteQueue), tokens: make(chan struct{}, sendTokens),
 		wake: make(chan struct{}, 1), live: make(chan struct{}, 1),
 		closing: make(chan struct{}), done: make(chan struct{})}

@@ -7,6 +7,7 @@ import (
 	"crypto/tls"
 	"errors"
 	"net"
+	"net/netip"
 	"sync"
 
 	"github.com/quic-go/quic-go"
@@ -129,19 +130,46 @@ func (s *Server) connContext(ctx context.Context, info *quic.ClientInfo) (contex
 	return context.WithValue(ctx, handshakeKey{}, tok), nil
 }
 
-// addrKey is the IP of a UDP address (ports do not count as identities).
+// addrKey is the identity of a source address for the per-address limits:
+// an IPv4 address (IPv4-mapped IPv6 included) as is, an IPv6 address by
+// its /64, the smallest block a subscriber is usually given (so one host
+// cannot multiply its limits by cycling through its own addresses). Ports
+// do not count.
 func addrKey(a net.Addr) string {
-	if ua, ok := a.(*net.UDPAddr); ok {
-		return ua.IP.String()
-	}
-	if a == nil {
+	var ip net.IP
+	switch v := a.(type) {
+	case nil:
 		return ""
+	case *net.UDPAddr:
+		ip = v.IP
+	case *net.TCPAddr:
+		ip = v.IP
+	default:
+		host, _, err := net.SplitHostPort(a.String())
+		if err != nil {
+			return a.String()
+		}
+		ip = net.ParseIP(host)
+		if ip == nil {
+			return host
+		}
 	}
-	host, _, err := net.SplitHostPort(a.String())
-	if err != nil {
-		return a.String()
+	return ipKey(ip)
+}
+
+// ipv6KeyBits is the prefix length IPv6 sources are limited by.
+const ipv6KeyBits = 64
+
+func ipKey(ip net.IP) string {
+	addr, ok := netip.AddrFromSlice(ip)
+	if !ok {
+		return ip.String()
 	}
-	return host
+	addr = addr.Unmap().WithZone("")
+	if addr.Is4() {
+		return addr.String()
+	}
+	return netip.PrefixFrom(addr, ipv6KeyBits).Masked().String()
 }
 
 // addrCounter counts open connections per IP.
