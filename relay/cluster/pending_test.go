@@ -12,24 +12,7 @@ import (
 // msgGets returns how many stream message gets reg's node has recorded.
 func msgGets(t *testing.T, reg *prometheus.Registry) uint64 {
 	t.Helper()
-	mfs, err := reg.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, mf := range mfs {
-		if mf.GetName() != "securep2p_relay_cluster_nats_roundtrip_seconds" {
-			continue
-		}
-		for _, m := range mf.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "op" && l.GetValue() == opMsgGet {
-					return m.GetHistogram().GetSampleCount()
-				}
-			}
-		}
-	}
-	t.Fatal("no msg_get round-trip histogram")
-	return 0
+	return roundTrips(t, reg, opMsgGet)
 }
 
 // pendingGets runs Pending(user, after) and returns what it found and how
