@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/securep2p/securep2p/daemon/api"
 	"github.com/securep2p/securep2p/daemon/internal/e2e"
@@ -38,6 +39,7 @@ type Engine struct {
 	relayLeft int                     // relay's one-time prekey count (estimate)
 	bundles   map[string]*wire.Bundle // fetched, unused bundles by peer
 	keyCheck  map[string]bool         // peers the relay answered key_changed for (outbox.go sendFailed)
+	keyPace   map[string]time.Time    // peers whose sends wait after a key_changed claim found false (keycheck.go)
 	inflight  map[store.ID]inflight   // envelopes written on the current connection
 	changed   chan struct{}           // closed and replaced on every message change
 	lastState api.LinkState           // last state reported in an event
@@ -66,6 +68,7 @@ func New(cfg Config) (*Engine, error) {
 		cfg: cfg, db: cfg.DB,
 		bundles:    map[string]*wire.Bundle{},
 		keyCheck:   map[string]bool{},
+		keyPace:    map[string]time.Time{},
 		inflight:   map[store.ID]inflight{},
 		changed:    make(chan struct{}),
 		kick:       make(chan struct{}, 1),

@@ -28,9 +28,10 @@ import (
 // key differs from the contact's is a key change, handled as every other
 // one (noteKey: key history, key_change event, sessions dropped, queued
 // envelopes re-encrypted or held). The same key means the claim was false
-// or stale: the mark is cleared, the session kept, and the message resent
-// as it is (same id and envelope, so the relay deduplicates it) after
-// RetryEvery, which also paces a relay that keeps repeating the claim.
+// or stale: the mark is cleared, the session kept, and the peer's messages
+// resent as they are (same ids and envelopes, so the relay deduplicates
+// them), in queue order, after RetryEvery, which also paces a relay that
+// keeps repeating the claim.
 
 // disputeKey records the relay's key_changed answer to message id for peer.
 func (e *Engine) disputeKey(peer string, id store.ID) {
@@ -81,6 +82,22 @@ func (e *Engine) recheckKey(ctx context.Context, c *link.Conn, m *store.Message)
 		e.wake()
 		return fmt.Errorf("%w: %s's identity key changed", errNotNow, m.Peer)
 	}
-	e.markInflight(m.ID, c)
+	e.mu.Lock()
+	e.keyPace[m.Peer] = e.cfg.Now().Add(e.cfg.RetryEvery)
+	e.mu.Unlock()
 	return fmt.Errorf("%w: the relay claimed a key change, but %s's key is unchanged", errNotNow, m.Peer)
+}
+
+// keyPaced reports whether peer's messages wait after a key_changed claim
+// found false. All of them wait, not only the one the check ran for, so
+// they still leave in queue order.
+func (e *Engine) keyPaced(peer string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	until, ok := e.keyPace[peer]
+	if ok && !e.cfg.Now().Before(until) {
+		delete(e.keyPace, peer)
+		return false
+	}
+	return ok
 }

@@ -77,7 +77,7 @@ func TestForgedKeyChangedRelayRechecks(t *testing.T) {
 	if err := alice.e.recheckKey(context.Background(), c, &m); !errors.Is(err, errNotNow) {
 		t.Fatalf("recheck: %v, want errNotNow (resent later)", err)
 	}
-	if alice.e.keyDisputed("bob") || !alice.e.recentlySent(m.ID, c) {
+	if alice.e.keyDisputed("bob") || !alice.e.keyPaced("bob") {
 		t.Fatal("the dispute is still open, or the resend is not paced by RetryEvery")
 	}
 	if _, _, s, _ := alice.e.peerState("bob"); s == nil || s.AwaitingReply() {

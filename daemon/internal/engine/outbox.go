@@ -63,6 +63,10 @@ func (e *Engine) flushOutbox(ctx context.Context) {
 		if !ok || blocked[m.Peer] || e.recentlySent(id, c) {
 			continue
 		}
+		if e.keyPaced(m.Peer) {
+			blocked[m.Peer] = true
+			continue
+		}
 		if err := e.recheckKey(ctx, c, &m); err != nil {
 			e.cfg.Logger.Debug("message not sent yet", "id", id, "err", err)
 			blocked[m.Peer] = true
