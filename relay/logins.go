@@ -52,8 +52,12 @@ func (l *loginSet) endOthers(name string, keep *session, code wire.Code) int {
 		}
 	}
 	l.mu.Unlock()
+	n := 0
 	for _, ss := range others {
-		ss.fatal(code)
+		if ss.username() == name { // not logged out and in as another user since
+			ss.fatal(code)
+			n++
+		}
 	}
-	return len(others)
+	return n
 }
