@@ -1,6 +1,7 @@
 package relay
 
 import (
+	"math/rand/v2"
 	"time"
 
 	"github.com/securep2p/securep2p/relay/store"
@@ -201,14 +202,17 @@ const (
 	readRetryMax = 4 * time.Second
 )
 
-// readFailed schedules the next read (writer only).
+// readFailed schedules the next read (writer only), at the current delay
+// ±50% so that sessions whose reads failed together (a store outage) do
+// not retry in lockstep.
 func (ss *session) readFailed() {
 	ss.retryDelay = min(max(2*ss.retryDelay, readRetryMin), readRetryMax)
+	d := ss.retryDelay/2 + rand.N(ss.retryDelay)
 	if ss.retry == nil {
-		ss.retry = time.AfterFunc(ss.retryDelay, ss.Notify)
+		ss.retry = time.AfterFunc(d, ss.Notify)
 		return
 	}
-	ss.retry.Reset(ss.retryDelay)
+	ss.retry.Reset(d)
 }
 
 // endReadRetry cancels a scheduled retry (writer only): a read succeeded,
