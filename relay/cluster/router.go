@@ -47,7 +47,16 @@ type router struct {
 	local map[string]*target // user -> the session this node pushes to
 
 	sinceFull int // dispatch only: notices handled since the queue was seen full (0: none pending)
+
+	wakeMu   sync.Mutex
+	lastWake time.Time // when every local session was last woken (requestWakeAll)
+	trailing bool      // a wake at lastWake+wakeGap is scheduled
 }
+
+// wakeGap is the least time between two wakes of every local session
+// (each costs every session a mailbox read): a request within it is served
+// by one wake at its end.
+const wakeGap = time.Second
 
 type target struct {
 	s   relay.Notifier
@@ -71,10 +80,35 @@ func newRouter(n *Node) *router {
 // like after Attach (the subscriptions, sent again on the reconnection,
 // reach the other NATS servers a moment later).
 func (r *router) reconnected() {
-	r.wakeAll()
+	r.requestWakeAll()
 	for _, d := range renotifyAfter {
-		time.AfterFunc(d, r.wakeAll)
+		time.AfterFunc(d, r.requestWakeAll)
 	}
+}
+
+// requestWakeAll wakes every local session now, or, within wakeGap of the
+// last such wake, once at its end: always after the request, at most once
+// per wakeGap however often NATS reconnects or the notice queue overflows.
+func (r *router) requestWakeAll() {
+	r.wakeMu.Lock()
+	if r.trailing {
+		r.wakeMu.Unlock()
+		return // the scheduled wake comes after this request
+	}
+	if wait := time.Until(r.lastWake.Add(wakeGap)); wait > 0 {
+		r.trailing = true
+		r.wakeMu.Unlock()
+		time.AfterFunc(wait, func() {
+			r.wakeMu.Lock()
+			r.trailing, r.lastWake = false, time.Now()
+			r.wakeMu.Unlock()
+			r.wakeAll()
+		})
+		return
+	}
+	r.lastWake = time.Now()
+	r.wakeMu.Unlock()
+	r.wakeAll()
 }
 
 // wakeAll wakes every session this node pushes to.
@@ -202,7 +236,7 @@ func (r *router) catchUp(full bool) {
 		return
 	}
 	r.sinceFull = 0
-	r.wakeAll()
+	r.requestWakeAll()
 }
 
 func (r *router) handle(m *nats.Msg) {

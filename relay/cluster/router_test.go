@@ -190,3 +190,36 @@ func TestNATSErrorsNameNoUser(t *testing.T) {
 		t.Fatalf("logged %q: want the error without the user", out)
 	}
 }
+
+// countingNotifier counts Notify calls.
+type countingNotifier struct{ n atomic.Int64 }
+
+func (c *countingNotifier) Notify() { c.n.Add(1) }
+
+// TestWakeAllCoalesced: requests to wake every local session (NATS
+// reconnections, notice-queue overflows) in quick succession cost one wake
+// now and one at the end of wakeGap, not one each; the last request is
+// still followed by a wake.
+func TestWakeAllCoalesced(t *testing.T) {
+	var a, b countingNotifier
+	r := &router{local: map[string]*target{"alice": {s: &a}, "bob": {s: &b}}}
+	for range 100 {
+		r.requestWakeAll()
+	}
+	if got := a.n.Load(); got != 1 {
+		t.Fatalf("%d wakes at once for 100 requests, want 1", got)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for a.n.Load() < 2 || b.n.Load() < 2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("no trailing wake after the requests (alice %d, bob %d)", a.n.Load(), b.n.Load())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	r.wakeMu.Lock()
+	trailing := r.trailing
+	r.wakeMu.Unlock()
+	if trailing || a.n.Load() != 2 || b.n.Load() != 2 {
+		t.Fatalf("after the trailing wake: alice %d, bob %d wakes, another scheduled %v; want 2, 2, false", a.n.Load(), b.n.Load(), trailing)
+	}
+}
