@@ -134,6 +134,19 @@ func hybrid(t *testing.T, k secp.PublicKey) []byte {
 // it answered with.
 func rawClientHello(t *testing.T, hello *wire.ClientHello) (error, *wire.Frame) {
 	t.Helper()
+	var f wire.Frame
+	serverErr := sendRawHello(t, hello, func(r io.Reader) {
+		if _, err := readHello(r, &f); err != nil {
+			t.Fatalf("reading the relay's answer: %v", err)
+		}
+	})
+	return serverErr, &f
+}
+
+// sendRawHello writes hello (encoded without validation) to a real
+// Server, lets read take the answer, and returns the server's error.
+func sendRawHello(t *testing.T, hello *wire.ClientHello, read func(io.Reader)) error {
+	t.Helper()
 	b, err := wire.Encode(&wire.Frame{ClientHello: hello})
 	if err != nil {
 		t.Fatal(err)
@@ -149,11 +162,8 @@ func rawClientHello(t *testing.T, hello *wire.ClientHello) (error, *wire.Frame) 
 	if err := writeHello(ce, b); err != nil {
 		t.Fatal(err)
 	}
-	var f wire.Frame
-	if _, err := readHello(ce, &f); err != nil {
-		t.Fatalf("reading the relay's answer: %v", err)
-	}
-	return <-done, &f
+	read(ce)
+	return <-done
 }
 
 func expectErrorFrame(t *testing.T, f *wire.Frame, code wire.Code) {

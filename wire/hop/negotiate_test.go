@@ -82,24 +82,9 @@ func TestNegotiateDefaultClient(t *testing.T) {
 // returns the client-side and relay-side errors.
 func offerVersion(t *testing.T, v uint64) (clientErr, serverErr error) {
 	t.Helper()
-	ce, se := net.Pipe()
-	defer ce.Close()
-	done := make(chan error, 1)
-	go func() {
-		_, err := Server(testCtx(t), se, bindingOf(1), newKey(t))
-		se.Close()
-		done <- err
-	}()
-	b, err := wire.Encode(&wire.Frame{ClientHello: &wire.ClientHello{
-		Version: v, Ephemeral: newKey(t).Public().Bytes(), Nonce: make([]byte, wire.NonceSize)}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := writeHello(ce, b); err != nil {
-		t.Fatal(err)
-	}
-	_, clientErr = readServerHello(ce, v)
-	return clientErr, <-done
+	hello := &wire.ClientHello{Version: v, Ephemeral: newKey(t).Public().Bytes(), Nonce: make([]byte, wire.NonceSize)}
+	serverErr = sendRawHello(t, hello, func(r io.Reader) { _, clientErr = readServerHello(r, v) })
+	return clientErr, serverErr
 }
 
 func expectCodeVersion(t *testing.T, clientErr, serverErr error) {

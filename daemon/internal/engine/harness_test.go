@@ -142,3 +142,16 @@ func offlineWithSession(t *testing.T) (r *testRelay, bob, offline *node) {
 	alice.stop()
 	return r, bob, startNode(t, "127.0.0.1:9", alice.path)
 }
+
+// conversing registers alice and bob on a fresh relay and has them
+// exchange one message each way, so both hold a working session.
+func conversing(t *testing.T) (alice, bob *node) {
+	t.Helper()
+	r := startRelay(t)
+	alice, bob = startNode(t, r.addr, ""), startNode(t, r.addr, "")
+	alice.register("alice")
+	bob.register("bob")
+	alice.send("bob", "first", api.StatusDelivered)
+	bob.send("alice", "reply", api.StatusDelivered)
+	return alice, bob
+}

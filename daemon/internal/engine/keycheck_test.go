@@ -58,12 +58,7 @@ func TestForgedKeyChangedKeepsSession(t *testing.T) {
 // key unchanged, keeps her session, paces the resend, and the conversation
 // goes on both ways.
 func TestForgedKeyChangedRelayRechecks(t *testing.T) {
-	r := startRelay(t)
-	alice, bob := startNode(t, r.addr, ""), startNode(t, r.addr, "")
-	alice.register("alice")
-	bob.register("bob")
-	alice.send("bob", "first", api.StatusDelivered)
-	bob.send("alice", "reply", api.StatusDelivered)
+	alice, bob := conversing(t)
 	alice.waitFor("alice's outbox empty", func() bool {
 		var n int
 		_ = alice.db.View(func(tx *store.Tx) error { n = len(tx.Outbox(outboxBatch)); return nil })

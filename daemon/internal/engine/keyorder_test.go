@@ -4,7 +4,6 @@ import (
 	"context"
 	"testing"
 
-	"github.com/securep2p/securep2p/daemon/api"
 	"github.com/securep2p/securep2p/daemon/internal/store"
 )
 
@@ -13,12 +12,7 @@ import (
 // resend. The second message must not leave before the first: every
 // message to the peer waits for the pace, so they go in queue order.
 func TestDisputeKeepsOrder(t *testing.T) {
-	r := startRelay(t)
-	alice, bob := startNode(t, r.addr, ""), startNode(t, r.addr, "")
-	alice.register("alice")
-	bob.register("bob")
-	alice.send("bob", "first", api.StatusDelivered)
-	bob.send("alice", "reply", api.StatusDelivered)
+	alice, bob := conversing(t)
 	now := alice.e.cfg.Now()
 	m1 := &store.Message{ID: store.NewID(), Peer: "bob", Dir: store.Out, Kind: store.KindText, Text: "m1", Status: store.Queued, Created: now, Updated: now}
 	m2 := &store.Message{ID: store.NewID(), Peer: "bob", Dir: store.Out, Kind: store.KindText, Text: "m2", Status: store.Queued, Created: now, Updated: now}
